@@ -1,0 +1,3 @@
+"""detbox: config-driven object detection on pure PyTorch."""
+
+__version__ = "0.1.0"
