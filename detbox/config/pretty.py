@@ -42,17 +42,23 @@ def _parts(value: Any) -> tuple[str, str, list[tuple[str, Any]]] | None:
     return None
 
 
-def format_value(value: Any, indent: int = 0) -> str:
-    """Python source for ``value``, fitting in ``WIDTH`` columns where it can."""
+def format_value(value: Any, indent: int = 0, column: int = 0) -> str:
+    """Python source for ``value``, fitting in ``WIDTH`` columns where it can.
+
+    Args:
+        value: the value to render.
+        indent: indentation of the line the value starts on.
+        column: the column the value starts at (decides whether it fits on the line).
+    """
     parts = _parts(value)
     if parts is None:
         return _scalar(value)
     opening, closing, items = parts
-    flat = opening + ", ".join(p + format_value(v, 0) for p, v in items) + closing
-    if indent + len(flat) <= WIDTH or not items:
+    flat = opening + ", ".join(p + format_value(v) for p, v in items) + closing
+    if column + len(flat) < WIDTH or not items:  # one column left for a trailing comma
         return flat
     pad = " " * (indent + 4)
-    lines = [pad + p + format_value(v, indent + 4 + len(p)) + "," for p, v in items]
+    lines = [pad + p + format_value(v, indent + 4, indent + 4 + len(p)) + "," for p, v in items]
     return opening + "\n" + "\n".join(lines) + "\n" + " " * indent + closing.lstrip(",")
 
 
@@ -61,7 +67,7 @@ def format_config(cfg: dict) -> str:
     lines = []
     for key, value in cfg.items():
         if _is_name(key):
-            lines.append(f"{key} = {format_value(value, len(key) + 3)}")
+            lines.append(f"{key} = {format_value(value, 0, len(key) + 3)}")
         else:  # only reachable from yaml/json sources; still valid Python
-            lines.append(f"globals()[{key!r}] = {format_value(value, 0)}")
+            lines.append(f"globals()[{key!r}] = {format_value(value, 0, len(key) + 14)}")
     return "\n".join(lines) + "\n"

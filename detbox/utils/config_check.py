@@ -1,0 +1,32 @@
+"""One call that checks a whole merged config before anything is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config.validate import ConfigValidationError, validate_config
+from ..registry import ConfigArgumentError, check_components
+
+
+def check_config(cfg: Any) -> None:
+    """Check sections, top-level keys and every component's arguments.
+
+    Components (``dict(type=...)`` anywhere under ``model``, ``data``, ``custom_hooks``,
+    ``log_config``...) are checked against the classes registered so far, so import the
+    package parts that register them (``import detbox.models``) before calling this.
+
+    Raises:
+        ConfigValidationError: with every problem listed, each naming its key path and fix.
+    """
+    validate_config(cfg)
+    problems = []
+    for key in cfg:
+        if key in ("optimizer",):  # optimizer args are checked by validate_config
+            continue
+        try:
+            check_components(cfg[key], str(key))
+        except ConfigArgumentError as err:
+            problems.append(str(err))
+    if problems:
+        where = f" in {cfg.filename}" if getattr(cfg, "filename", None) else ""
+        raise ConfigValidationError(f"config problems{where}:\n  - " + "\n  - ".join(problems))
