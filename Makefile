@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 # asks for a range (torch>=2.1). Override with `make TORCH_SPEC="torch torchvision" test`.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.detbox-installed
+MMDET_WHEEL := .cache/mmdet/mmdet-2.28.2-py3-none-any.whl
 
 .PHONY: install test test-fast lint clean
 
@@ -14,7 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade pip
 	$(PY) -c "import torch, torchvision" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC)
 	$(PY) -m pip install -e '.[dev]'
+	$(MAKE) $(MMDET_WHEEL)
 	touch $(STAMP)
+
+# MMDetection 2.28.2's own configs (inside its wheel) are test data for config parity.
+$(MMDET_WHEEL):
+	$(PY) -m pip download --no-deps mmdet==2.28.2 -d .cache/mmdet
 
 install: $(STAMP)
 

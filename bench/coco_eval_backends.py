@@ -33,6 +33,10 @@ Both backends must be importable, e.g. from a side venv::
     /tmp/cocobench/bin/python bench/coco_eval_backends.py --images 5000 --repeats 3
     # score ties + MMDetection-v2-style maxDets=[100, 300, 1000]:
     /tmp/cocobench/bin/python bench/coco_eval_backends.py --score-decimals 2 --mmdet-maxdets
+    # >100 dets per (image, category) with maxDets=[100, 300, 1000]: shows that
+    # stats[0] is taken at maxDets=100 by pycocotools but at 1000 by faster-coco-eval
+    /tmp/cocobench/bin/python bench/coco_eval_backends.py --categories 1 \
+        --fp-per-image 200 --max-dets 300 --uniform-scores --mmdet-maxdets
 
 Exit status: 0 if everything ran and agreed within ``--tol``, 1 if results
 disagree, 2 if a backend is missing.

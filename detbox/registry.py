@@ -18,9 +18,10 @@ detbox.registry.UnknownTypeError: 'Bx' is not in the demo registry; did you mean
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any, Callable, Iterable
+
+from .suggest import close_matches
 
 __all__ = [
     "Registry", "build_from_cfg", "UnknownTypeError", "ConfigArgumentError", "check_args",
@@ -42,10 +43,6 @@ class ConfigArgumentError(TypeError):
 
 
 _TORCH_MODULE = ("torch.nn.modules.module", "Module")
-
-
-def _close(word: str, options: Iterable[str], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(word, list(options), n=n, cutoff=0.6)
 
 
 class Registry:
@@ -118,7 +115,7 @@ class Registry:
             raise TypeError(f"type must be a str or a class, got {type(type_).__name__}: {type_!r}")
         cls = self._modules.get(type_)
         if cls is None:
-            close = _close(type_, self._modules)
+            close = close_matches(type_, self._modules)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "."
             raise UnknownTypeError(
                 f"'{type_}' is not in the {self.name} registry{hint} If it is your own module, "
@@ -190,7 +187,7 @@ def check_args(cls: Any, keys: Iterable[str], path: str = "", check_missing: boo
         if unknown:
             parts = []
             for key in unknown:
-                close = _close(key, names)
+                close = close_matches(key, names)
                 hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
                 parts.append(f"'{key}'{hint}")
             raise ConfigArgumentError(

@@ -30,10 +30,10 @@ from types import FunctionType, ModuleType
 from typing import Any, Iterator
 
 from .config_dict import ConfigDict, missing_key_message, to_plain
+from .imports import import_modules_from_strings
 from .merge import merge_into
 from .pretty import format_config
 from .references import resolve_references
-from .imports import import_modules_from_strings
 
 BASE_KEY = "_base_"
 DEPRECATION_KEY = "_deprecation_"

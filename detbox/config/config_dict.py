@@ -17,8 +17,9 @@ AttributeError: config key 'neck' is missing (keys here: backbone)
 from __future__ import annotations
 
 import copy
-import difflib
 from typing import Any, Iterable
+
+from ..suggest import close_matches
 
 
 def to_config_value(value: Any) -> Any:
@@ -48,7 +49,7 @@ def to_plain(value: Any) -> Any:
 def missing_key_message(key: str, keys: Iterable[Any]) -> str:
     """A message for a missing ``key`` that names close matches among ``keys``."""
     names = [str(k) for k in keys]
-    close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
+    close = close_matches(str(key), names)
     if close:
         return f"config key '{key}' is missing; did you mean {', '.join(repr(c) for c in close)}?"
     shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")

@@ -13,14 +13,15 @@ registered classes by :func:`detbox.registry.check_components`.
 >>> validate_config({'lr_cofig': dict(policy='step', step=[8, 11])})
 Traceback (most recent call last):
 ...
-detbox.config.validate.ConfigValidationError: ...'lr_cofig' is not a known top-level key; did you mean 'lr_config'?
+detbox.config.validate.ConfigValidationError: ...did you mean 'lr_config'?
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any, Iterable
+
+from ..suggest import did_you_mean, near_misses
 
 _LOADER_KEYS = {"samples_per_gpu", "workers_per_gpu", "shuffle", "seed", "persistent_workers",
                 "class_aware_sampler", "num_gpus", "dist", "runner_type", "pin_memory",
@@ -96,33 +97,9 @@ class ConfigValidationError(ValueError):
     """One or more problems found in a config; the message lists each with its fix."""
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (insertions, deletions, substitutions, swaps)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def near_misses(word: str, known: Iterable[str]) -> list[str]:
-    """Known names one edit (short words) or two edits (8+ letters) away from ``word``."""
-    limit = 1 if len(word) < 8 else 2
-    scored = sorted((edit_distance(word, k), k) for k in known if k != word)
-    return [k for d, k in scored if d <= limit]
-
-
 def _suggest(key: str, allowed: Iterable[str]) -> str:
     allowed = sorted(allowed)
-    close = near_misses(key, allowed) or difflib.get_close_matches(key, allowed, n=3, cutoff=0.6)
-    if close:
-        return f"did you mean {', '.join(repr(c) for c in close)}?"
-    return f"allowed keys: {', '.join(allowed)}"
+    return did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
 
 
 def _check_keys(section: Any, allowed: set[str], path: str, problems: list[str]) -> None:

@@ -1,0 +1,2 @@
+_base_ = ['./model.py', './schedule.py']
+runner = dict(max_epochs=24)

@@ -1,0 +1,1 @@
+model = dict(type='RetinaNet', num_classes=80)

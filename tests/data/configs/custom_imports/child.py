@@ -1,0 +1,2 @@
+_base_ = './base.py'
+custom_imports = dict(imports=['my_modules.marker'])

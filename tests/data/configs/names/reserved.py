@@ -1,0 +1,1 @@
+filename = 'oops'

@@ -1,0 +1,2 @@
+_base_ = ['middle.py']
+a = dict(x=10)

@@ -1,0 +1,2 @@
+a = dict(x=1, y=dict(z=2))
+origin = 'sub'

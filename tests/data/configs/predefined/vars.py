@@ -1,0 +1,4 @@
+work_dir = './work_dirs/{{ fileBasenameNoExtension }}'
+here = '{{fileDirname}}'
+name = '{{ fileBasename }}'
+ext = '{{ fileExtname }}'

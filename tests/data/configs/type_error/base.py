@@ -1,0 +1,1 @@
+grad_clip = None

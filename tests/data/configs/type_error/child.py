@@ -1,0 +1,2 @@
+_base_ = './base.py'
+grad_clip = dict(max_norm=35)

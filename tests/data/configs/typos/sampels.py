@@ -1,0 +1,2 @@
+_base_ = '../../../../configs/_base_/datasets/coco_detection.py'
+data = dict(sampels_per_gpu=4)

@@ -1,0 +1,2 @@
+model = dict(type='RetinaNet', depth=50)
+lr = 0.01
