@@ -1,6 +1,15 @@
 """Models; importing this package registers every model component in the registries."""
 
-from . import task_modules
+from . import (  # noqa: F401  (imported for their registrations)
+    backbones,
+    dense_heads,
+    detectors,
+    layers,
+    losses,
+    necks,
+    roi_heads,
+    task_modules,
+)
 from .task_modules import AnchorGenerator
 
-__all__ = ["task_modules", "AnchorGenerator"]
+__all__ = ["AnchorGenerator"]

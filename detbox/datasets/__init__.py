@@ -1,0 +1,3 @@
+"""Data: datasets, pipeline transforms and loading; importing registers them."""
+
+from . import transforms  # noqa: F401

@@ -1,0 +1,1 @@
+"""Pipeline transforms with MMDetection v2 names; importing registers them."""

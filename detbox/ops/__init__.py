@@ -1,0 +1,1 @@
+"""Box operations and NMS on top of torchvision.ops."""
