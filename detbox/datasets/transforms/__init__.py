@@ -1,1 +1,5 @@
 """Pipeline transforms with MMDetection v2 names; importing registers them."""
+
+from .compose import Compose
+
+__all__ = ["Compose"]
