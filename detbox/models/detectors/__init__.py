@@ -1,1 +1,1 @@
-"""detectors."""
+"""Detectors: they only compose backbone, neck and heads."""

@@ -1,0 +1,176 @@
+"""``CascadeRoIHead``: box stages with rising IoU thresholds, each refining the last's boxes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ...ops import bbox2result, bbox2roi, bbox_mapping, multiclass_nms
+from ...registry import MODELS, TASK_UTILS
+from ..builder import build_model
+from .standard_roi_head import StandardRoIHead
+from .test_mixins import merge_aug_bboxes
+
+
+@MODELS.register_module()
+class CascadeRoIHead(StandardRoIHead):
+    """Cascade R-CNN's RoI head.
+
+    Args:
+        num_stages: number of box stages.
+        stage_loss_weights: weight of each stage's losses.
+        bbox_roi_extractor: one config, or one per stage.
+        bbox_head: one config, or one per stage.
+        train_cfg: a list with one ``rcnn`` train config per stage.
+        **kwargs: ``BaseRoIHead`` arguments.
+    """
+
+    def __init__(self, num_stages: int, stage_loss_weights: list[float],
+                 bbox_roi_extractor: dict | list | None = None,
+                 bbox_head: dict | list | None = None, mask_roi_extractor: Any = None,
+                 mask_head: Any = None, shared_head: Any = None, train_cfg: Any = None,
+                 test_cfg: Any = None, pretrained: str | None = None,
+                 init_cfg: dict | list | None = None) -> None:
+        if bbox_roi_extractor is None or bbox_head is None:
+            raise ValueError("CascadeRoIHead needs bbox_roi_extractor and bbox_head")
+        if shared_head is not None:
+            raise ValueError("CascadeRoIHead does not support a shared head")
+        if len(stage_loss_weights) != num_stages:
+            raise ValueError(f"stage_loss_weights has {len(stage_loss_weights)} entries for "
+                             f"{num_stages} stages")
+        self.num_stages = num_stages
+        self.stage_loss_weights = stage_loss_weights
+        super().__init__(bbox_roi_extractor=bbox_roi_extractor, bbox_head=bbox_head,
+                         mask_roi_extractor=mask_roi_extractor, mask_head=mask_head,
+                         shared_head=shared_head, train_cfg=train_cfg, test_cfg=test_cfg,
+                         pretrained=pretrained, init_cfg=init_cfg)
+
+    def init_bbox_head(self, bbox_roi_extractor: dict | list, bbox_head: dict | list) -> None:
+        if not isinstance(bbox_roi_extractor, list):
+            bbox_roi_extractor = [bbox_roi_extractor] * self.num_stages
+        if not isinstance(bbox_head, list):
+            bbox_head = [bbox_head] * self.num_stages
+        if not len(bbox_roi_extractor) == len(bbox_head) == self.num_stages:
+            raise ValueError(f"need {self.num_stages} bbox heads and extractors, got "
+                             f"{len(bbox_head)} and {len(bbox_roi_extractor)}")
+        self.bbox_roi_extractor = nn.ModuleList(build_model(c) for c in bbox_roi_extractor)
+        self.bbox_head = nn.ModuleList(build_model(c) for c in bbox_head)
+
+    def init_assigner_sampler(self) -> None:
+        self.bbox_assigner: list = []
+        self.bbox_sampler: list = []
+        if self.train_cfg is not None:
+            if len(self.train_cfg) != self.num_stages:
+                raise ValueError(f"train_cfg.rcnn must list {self.num_stages} stage configs")
+            for stage_cfg in self.train_cfg:
+                self.bbox_assigner.append(TASK_UTILS.build(stage_cfg["assigner"]))
+                self.bbox_sampler.append(TASK_UTILS.build(stage_cfg["sampler"]))
+
+    def _bbox_forward(self, stage: int, x: tuple[Tensor, ...], rois: Tensor) -> dict:
+        extractor = self.bbox_roi_extractor[stage]
+        bbox_feats = extractor(x[:extractor.num_inputs], rois)
+        cls_score, bbox_pred = self.bbox_head[stage](bbox_feats)
+        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
+
+    def forward_train(self, x: tuple[Tensor, ...], img_metas: list[dict],
+                      proposal_list: list[Tensor], gt_bboxes: list[Tensor],
+                      gt_labels: list[Tensor], gt_bboxes_ignore: list[Tensor] | None = None,
+                      gt_masks: Any = None, **kwargs: Any) -> dict:
+        """Losses of every stage as ``s{i}.loss_cls``, ``s{i}.acc``, ``s{i}.loss_bbox``."""
+        losses: dict = {}
+        for i in range(self.num_stages):
+            self.current_stage = i
+            stage_cfg = self.train_cfg[i]
+            weight = self.stage_loss_weights[i]
+            sampling_results = self.sample(x, img_metas, proposal_list, gt_bboxes, gt_labels,
+                                           gt_bboxes_ignore, self.bbox_assigner[i],
+                                           self.bbox_sampler[i])
+            rois = bbox2roi([res.bboxes for res in sampling_results])
+            results = self._bbox_forward(i, x, rois)
+            head = self.bbox_head[i]
+            targets = head.get_targets(sampling_results, gt_bboxes, gt_labels, stage_cfg)
+            stage_losses = head.loss(results["cls_score"], results["bbox_pred"], rois, *targets)
+            for name, value in stage_losses.items():
+                losses[f"s{i}.{name}"] = value * weight if "loss" in name else value
+            if i < self.num_stages - 1:
+                pos_is_gts = [res.pos_is_gt for res in sampling_results]
+                with torch.no_grad():
+                    cls_score = results["cls_score"]
+                    if cls_score.numel() == 0:
+                        break
+                    # unassigned RoIs are refined with their predicted class
+                    roi_labels = torch.where(targets[0] == head.num_classes,
+                                             cls_score[:, :-1].argmax(1), targets[0])
+                    proposal_list = head.refine_bboxes(rois, roi_labels, results["bbox_pred"],
+                                                       pos_is_gts, img_metas)
+        return losses
+
+    def simple_test(self, x: tuple[Tensor, ...], proposal_list: list[Tensor],
+                    img_metas: list[dict], rescale: bool = False, **kwargs: Any) -> list:
+        """Stage-averaged scores, last stage's boxes; per image a list over classes."""
+        num_imgs = len(proposal_list)
+        num_classes = self.bbox_head[-1].num_classes
+        rois = bbox2roi(proposal_list)
+        if rois.shape[0] == 0:
+            return [[np.zeros((0, 5), dtype=np.float32) for _ in range(num_classes)]
+                    for _ in range(num_imgs)]
+        per_img = tuple(len(p) for p in proposal_list)
+        ms_scores = []
+        for i in range(self.num_stages):
+            results = self._bbox_forward(i, x, rois)
+            rois_split = rois.split(per_img, 0)
+            cls_scores = results["cls_score"].split(per_img, 0)
+            bbox_preds = results["bbox_pred"].split(per_img, 0)
+            ms_scores.append(cls_scores)
+            if i < self.num_stages - 1:
+                refined = [self.bbox_head[i].regress_by_class(
+                    rois_split[j], cls_scores[j][:, :-1].argmax(dim=1), bbox_preds[j],
+                    img_metas[j]) for j in range(num_imgs) if rois_split[j].shape[0] > 0]
+                rois = torch.cat(refined)
+        outputs = []
+        for i, meta in enumerate(img_metas):
+            cls_score = sum(score[i] for score in ms_scores) / float(len(ms_scores))
+            det_bbox, det_label = self.bbox_head[-1].get_bboxes(
+                rois_split[i], cls_score, bbox_preds[i], meta["img_shape"],
+                meta["scale_factor"], rescale=rescale, cfg=self.test_cfg)
+            outputs.append(bbox2result(det_bbox, det_label, num_classes))
+        return outputs
+
+    def aug_test(self, features: list[tuple[Tensor, ...]], proposal_list: list[Tensor],
+                 img_metas: list[list[dict]], rescale: bool = False) -> list:
+        """One image's detections merged over augmentations."""
+        cfg = self.test_cfg
+        aug_bboxes, aug_scores = [], []
+        for x, metas in zip(features, img_metas):
+            meta = metas[0]
+            proposals = bbox_mapping(proposal_list[0][:, :4], meta["img_shape"],
+                                     meta["scale_factor"], meta["flip"], meta["flip_direction"])
+            rois = bbox2roi([proposals])
+            if rois.shape[0] == 0:
+                aug_bboxes.append(rois.new_zeros(0, 4))
+                aug_scores.append(rois.new_zeros(0, 1))
+                continue
+            ms_scores = []
+            for i in range(self.num_stages):
+                results = self._bbox_forward(i, x, rois)
+                ms_scores.append(results["cls_score"])
+                if i < self.num_stages - 1:
+                    label = results["cls_score"][:, :-1].argmax(dim=1)
+                    rois = self.bbox_head[i].regress_by_class(rois, label, results["bbox_pred"],
+                                                              meta)
+            cls_score = sum(ms_scores) / float(len(ms_scores))
+            bboxes, scores = self.bbox_head[-1].get_bboxes(
+                rois, cls_score, results["bbox_pred"], meta["img_shape"], meta["scale_factor"],
+                rescale=False, cfg=None)
+            aug_bboxes.append(bboxes)
+            aug_scores.append(scores)
+        merged_bboxes, merged_scores = merge_aug_bboxes(aug_bboxes, aug_scores, img_metas, cfg)
+        det_bboxes, det_labels = multiclass_nms(merged_bboxes, merged_scores, cfg["score_thr"],
+                                                cfg["nms"], cfg["max_per_img"])
+        if not rescale:
+            det_bboxes = det_bboxes.clone()
+            det_bboxes[:, :4] *= det_bboxes.new_tensor(img_metas[0][0]["scale_factor"])
+        return [bbox2result(det_bboxes, det_labels, self.bbox_head[-1].num_classes)]
