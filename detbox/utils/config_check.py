@@ -24,9 +24,25 @@ def check_config(cfg: Any) -> None:
         if key in ("optimizer",):  # optimizer args are checked by validate_config
             continue
         try:
-            check_components(cfg[key], str(key))
+            check_components(_without_builder_keys(cfg[key]), str(key))
         except ConfigArgumentError as err:
             problems.append(str(err))
     if problems:
         where = f" in {cfg.filename}" if getattr(cfg, "filename", None) else ""
         raise ConfigValidationError(f"config problems{where}:\n  - " + "\n  - ".join(problems))
+
+
+def _without_builder_keys(node: Any) -> Any:
+    """A copy without keys that builders consume before constructing a component.
+
+    ``separate_eval`` sits beside a list ``ann_file``: ``build_dataset`` turns such a dataset
+    into a ``ConcatDataset`` and passes ``separate_eval`` to it, not to the dataset class.
+    """
+    if isinstance(node, dict):
+        out = {k: _without_builder_keys(v) for k, v in node.items()}
+        if isinstance(out.get("ann_file"), (list, tuple)):
+            out.pop("separate_eval", None)
+        return out
+    if isinstance(node, (list, tuple)):
+        return type(node)(_without_builder_keys(v) for v in node)
+    return node
