@@ -37,5 +37,5 @@ class Compose:
         return results
 
     def __repr__(self) -> str:
-        inner = "".join(f"\n    {t}" for t in self.transforms)
+        inner = "".join("\n    " + repr(t).replace("\n", "\n    ") for t in self.transforms)
         return f"{self.__class__.__name__}({inner}\n)"
