@@ -1,1 +1,12 @@
-"""roi_heads."""
+"""RoI heads: box heads on pooled region features."""
+
+from .base_roi_head import BaseRoIHead
+from .bbox_heads import BBoxHead, ConvFCBBoxHead, Shared2FCBBoxHead, Shared4Conv1FCBBoxHead
+from .cascade_roi_head import CascadeRoIHead
+from .roi_extractors import RoIAlign, RoIPool, SingleRoIExtractor
+from .standard_roi_head import StandardRoIHead
+
+__all__ = [
+    "BaseRoIHead", "BBoxHead", "CascadeRoIHead", "ConvFCBBoxHead", "RoIAlign", "RoIPool",
+    "Shared2FCBBoxHead", "Shared4Conv1FCBBoxHead", "SingleRoIExtractor", "StandardRoIHead",
+]
