@@ -1,4 +1,4 @@
-"""Build models from config dicts; a list of dicts becomes an ``nn.Sequential`` (v2 ``neck=[...]``)."""
+"""Build models from config dicts; a list of dicts becomes an ``nn.Sequential`` (``neck=[...]``)."""
 
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ class BaseDetector(BaseModule):
 
     @staticmethod
     def _parse_losses(losses: dict) -> tuple[Tensor, OrderedDict]:
-        """Sum every entry whose key contains ``loss``; log each as a float (averaged over ranks)."""
+        """Sum entries whose key contains ``loss``; log each as a float (averaged over ranks)."""
         log_vars: OrderedDict = OrderedDict()
         for name, value in losses.items():
             if isinstance(value, Tensor):

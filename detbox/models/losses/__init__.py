@@ -1,1 +1,29 @@
-"""losses."""
+"""Losses of MMDetection v2 (registered in ``MODELS``) and their reduction helpers."""
+
+from .accuracy import Accuracy, accuracy
+from .cross_entropy_loss import (
+    CrossEntropyLoss,
+    binary_cross_entropy,
+    cross_entropy,
+    mask_cross_entropy,
+)
+from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .iou_loss import (
+    CIoULoss,
+    DIoULoss,
+    GIoULoss,
+    IoULoss,
+    ciou_loss,
+    diou_loss,
+    giou_loss,
+    iou_loss,
+)
+from .smooth_l1_loss import L1Loss, SmoothL1Loss, l1_loss, smooth_l1_loss
+from .utils import reduce_loss, weight_reduce_loss, weighted_loss
+
+__all__ = [
+    "Accuracy", "accuracy", "CrossEntropyLoss", "cross_entropy", "binary_cross_entropy",
+    "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "IoULoss", "GIoULoss", "DIoULoss",
+    "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
+    "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
+]
