@@ -1,5 +1,6 @@
-"""User-facing entry points: load configs; later build, train and run detectors."""
+"""User-facing entry points: load configs, build and run detectors."""
 
 from .config import load_config
+from .inference import inference_detector, init_detector, show_result
 
-__all__ = ["load_config"]
+__all__ = ["inference_detector", "init_detector", "load_config", "show_result"]

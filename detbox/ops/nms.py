@@ -12,6 +12,8 @@ on the reordered boxes with strictly decreasing surrogate scores and the float32
 threshold. The IoU arithmetic of the two kernels is the same float32 sequence
 (``inter / (area_i + area_j - inter)``) for ``offset=0``; ``offset=1`` (legacy ``+1`` box
 sizes), which torchvision lacks, runs a NumPy float32 greedy loop with mmcv's formula.
+Kept indices match mmcv-full 1.7.2's compiled kernel exactly
+(``tests/ops/test_mmcv_nms_golden.py``).
 
 >>> boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 0.0, 11.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
 >>> dets, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), iou_threshold=0.5)

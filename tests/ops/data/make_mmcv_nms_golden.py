@@ -59,15 +59,24 @@ def main(path):
                     b, s, idxs, dict(type="soft_nms", iou_threshold=thr, split_thr=split,
                                      min_score=0.05))
         case["out"] = out
-    arrays = {"versions": np.array([mmcv.__version__, torch.__version__])}
+    # Per case: the inputs, then every op's kept indices concatenated in KEY order (with their
+    # lengths), and the score column of the ops that rescore (soft-NMS, batched NMS).
+    keys = list(cases[0]["out"])
+    arrays = {"versions": np.array([mmcv.__version__, torch.__version__]),
+              "keys": np.array(keys)}
     for i, case in enumerate(cases):
         for key in ("boxes", "scores", "idxs", "order"):
             arrays[f"{i}/{key}"] = case[key].numpy()
-        for key, value in case["out"].items():
+        keeps, rescored = [], []
+        for key in keys:
+            value = case["out"][key]
             if isinstance(value, tuple):  # (dets, inds)
-                arrays[f"{i}/{key}/dets"] = value[0].numpy()
+                rescored.append(value[0][:, 4])
                 value = value[1]
-            arrays[f"{i}/{key}"] = value.numpy()
+            keeps.append(value)
+        arrays[f"{i}/lengths"] = np.array([len(k) for k in keeps], dtype=np.int16)
+        arrays[f"{i}/keeps"] = torch.cat(keeps).numpy().astype(np.int16)
+        arrays[f"{i}/rescored"] = torch.cat(rescored).numpy()
     np.savez_compressed(path, **arrays)
 
 
