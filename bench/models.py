@@ -46,14 +46,17 @@ def build_pair(config: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     return tv, ours
 
 
-def median_time(fn, runs: int) -> float:
-    fn()  # warm-up
-    times = []
+def median_times(fn_a, fn_b, runs: int) -> tuple[float, float]:
+    """Median seconds of ``fn_a`` and ``fn_b``, run alternately so that load drift hits both."""
+    fn_a()  # warm-up
+    fn_b()
+    times_a, times_b = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, times in ((fn_a, times_a), (fn_b, times_b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a), statistics.median(times_b)
 
 
 def inference(tv, ours, runs: int, bf16: bool) -> tuple[float, float]:
@@ -72,7 +75,7 @@ def inference(tv, ours, runs: int, bf16: bool) -> tuple[float, float]:
         with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bf16):
             ours(img=[normed], img_metas=[[dict(meta)]], return_loss=False, rescale=True)
 
-    return median_time(run_tv, runs), median_time(run_ours, runs)
+    return median_times(run_tv, run_ours, runs)
 
 
 def training(tv, ours, runs: int, bf16: bool) -> tuple[float, float]:
@@ -104,7 +107,7 @@ def training(tv, ours, runs: int, bf16: bool) -> tuple[float, float]:
         out["loss"].backward()
         our_opt.step()
 
-    return median_time(step_tv, runs), median_time(step_ours, runs)
+    return median_times(step_tv, step_ours, runs)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
+from contextlib import ExitStack
+from functools import partial, wraps
 from typing import Any, Callable
 
 import torch
@@ -59,3 +60,34 @@ def anchor_inside_flags(flat_anchors: Tensor, valid_flags: Tensor, img_shape: tu
             & (flat_anchors[:, 1] >= -allowed_border)
             & (flat_anchors[:, 2] < img_w + allowed_border)
             & (flat_anchors[:, 3] < img_h + allowed_border))
+
+
+def _to_float(value: Any) -> Any:
+    if isinstance(value, Tensor) and value.is_floating_point() and value.dtype != torch.float32:
+        return value.float()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_float(v) for v in value)
+    return value
+
+
+def force_fp32(func: Callable) -> Callable:
+    """Run ``func`` in float32 with autocast off (losses, box decoding, NMS, RoI pooling).
+
+    Floating tensors among the arguments (also inside lists and tuples) are cast to float32,
+    as MMDetection's ``@force_fp32`` does under mixed precision; without autocast and with
+    float32 inputs this is a no-op.
+    """
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        devices = [d for d in ("cpu", "cuda") if torch.is_autocast_enabled(d)]
+        if not devices:
+            return func(*args, **kwargs)
+        args = tuple(_to_float(a) for a in args)
+        kwargs = {k: _to_float(v) for k, v in kwargs.items()}
+        with ExitStack() as stack:
+            for device in devices:
+                stack.enter_context(torch.autocast(device, enabled=False))
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -24,7 +24,7 @@ def check_config(cfg: Any) -> None:
         if key in ("optimizer",):  # optimizer args are checked by validate_config
             continue
         try:
-            check_components(_without_builder_keys(cfg[key]), str(key))
+            check_components(_without_builder_keys(cfg[key], str(key)), str(key))
         except ConfigArgumentError as err:
             problems.append(str(err))
     if problems:
@@ -32,17 +32,21 @@ def check_config(cfg: Any) -> None:
         raise ConfigValidationError(f"config problems{where}:\n  - " + "\n  - ".join(problems))
 
 
-def _without_builder_keys(node: Any) -> Any:
+def _without_builder_keys(node: Any, path: str) -> Any:
     """A copy without keys that builders consume before constructing a component.
 
-    ``separate_eval`` sits beside a list ``ann_file``: ``build_dataset`` turns such a dataset
-    into a ``ConcatDataset`` and passes ``separate_eval`` to it, not to the dataset class.
+    - ``separate_eval`` beside a list ``ann_file``: ``build_dataset`` turns such a dataset into
+      a ``ConcatDataset`` and passes ``separate_eval`` to it, not to the dataset class;
+    - ``priority`` of a hook in ``custom_hooks`` or ``log_config.hooks``: the runner takes it.
     """
     if isinstance(node, dict):
-        out = {k: _without_builder_keys(v) for k, v in node.items()}
+        out = {k: _without_builder_keys(v, f"{path}.{k}") for k, v in node.items()}
         if isinstance(out.get("ann_file"), (list, tuple)):
             out.pop("separate_eval", None)
+        if path.startswith(("custom_hooks.", "log_config.hooks.")) and path.count(".") == (
+                1 if path.startswith("custom_hooks.") else 2):
+            out.pop("priority", None)
         return out
     if isinstance(node, (list, tuple)):
-        return type(node)(_without_builder_keys(v) for v in node)
+        return type(node)(_without_builder_keys(v, f"{path}.{i}") for i, v in enumerate(node))
     return node

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS, TASK_UTILS
-from ..utils import anchor_inside_flags, images_to_levels, multi_apply, unmap
+from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from .base_dense_head import BaseDenseHead
 
 _NO_SAMPLING_LOSSES = ("FocalLoss", "GHMC", "QualityFocalLoss")
@@ -198,6 +198,7 @@ class AnchorHead(BaseDenseHead):
                                    avg_factor=num_total_samples)
         return loss_cls, loss_bbox
 
+    @force_fp32
     def loss(self, cls_scores: list[Tensor], bbox_preds: list[Tensor], gt_bboxes: list[Tensor],
              gt_labels: list[Tensor] | None, img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict:

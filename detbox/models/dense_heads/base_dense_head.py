@@ -10,7 +10,7 @@ from torch import Tensor
 
 from ...ops import bbox_mapping_back, nms
 from ..base_module import BaseModule
-from ..utils import select_single_mlvl
+from ..utils import force_fp32, select_single_mlvl
 
 
 class BaseDenseHead(BaseModule):
@@ -20,6 +20,7 @@ class BaseDenseHead(BaseModule):
     level each), ``loss(...)`` and ``_get_bboxes_single(...)``, and set ``prior_generator``.
     """
 
+    @force_fp32
     def get_bboxes(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
                    score_factors: list[Tensor] | None = None, img_metas: list[dict] | None = None,
                    cfg: Any = None, rescale: bool = False, with_nms: bool = True,

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from ...ops import batched_nms
 from ...registry import MODELS
 from ..layers import ConvModule
+from ..utils import force_fp32
 from .anchor_head import AnchorHead
 
 
@@ -49,6 +50,7 @@ class RPNHead(AnchorHead):
         x = F.relu(self.rpn_conv(x), inplace=False)
         return self.rpn_cls(x), self.rpn_reg(x)
 
+    @force_fp32
     def loss(self, cls_scores: list[Tensor], bbox_preds: list[Tensor], gt_bboxes: list[Tensor],
              img_metas: list[dict], gt_bboxes_ignore: list[Tensor] | None = None) -> dict:
         """``dict(loss_rpn_cls=[per level], loss_rpn_bbox=[per level])``."""

@@ -13,7 +13,7 @@ from ....ops import multiclass_nms
 from ....registry import MODELS, TASK_UTILS
 from ...base_module import BaseModule
 from ...losses import accuracy
-from ...utils import multi_apply
+from ...utils import force_fp32, multi_apply
 
 
 def build_linear_layer(cfg: dict | None, in_features: int, out_features: int) -> nn.Module:
@@ -142,6 +142,7 @@ class BBoxHead(BaseModule):
             return tuple(torch.cat(o, 0) for o in outs)
         return outs
 
+    @force_fp32
     def loss(self, cls_score: Tensor | None, bbox_pred: Tensor | None, rois: Tensor,
              labels: Tensor, label_weights: Tensor, bbox_targets: Tensor, bbox_weights: Tensor,
              reduction_override: str | None = None) -> dict:
@@ -173,6 +174,7 @@ class BBoxHead(BaseModule):
                 losses["loss_bbox"] = bbox_pred[pos].sum()
         return losses
 
+    @force_fp32
     def get_bboxes(self, rois: Tensor, cls_score: Tensor | None, bbox_pred: Tensor | None,
                    img_shape: tuple | None, scale_factor: Any, rescale: bool = False,
                    cfg: Any = None) -> tuple[Tensor, Tensor]:
@@ -197,6 +199,7 @@ class BBoxHead(BaseModule):
             return bboxes, scores
         return multiclass_nms(bboxes, scores, cfg["score_thr"], cfg["nms"], cfg["max_per_img"])
 
+    @force_fp32
     def refine_bboxes(self, rois: Tensor, labels: Tensor, bbox_preds: Tensor,
                       pos_is_gts: list[Tensor], img_metas: list[dict]) -> list[Tensor]:
         """Regressed RoIs of each image for the next cascade stage, ground truths removed."""
@@ -209,6 +212,7 @@ class BBoxHead(BaseModule):
             refined.append(boxes[keep.type(torch.bool)])
         return refined
 
+    @force_fp32
     def regress_by_class(self, rois: Tensor, label: Tensor, bbox_pred: Tensor,
                          img_meta: dict) -> Tensor:
         """Apply each RoI's deltas for ``label`` (``rois: Tensor[K, 4]`` or ``[K, 5]``)."""

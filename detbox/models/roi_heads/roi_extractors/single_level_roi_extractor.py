@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from ....registry import LAYERS, MODELS
 from ...base_module import BaseModule
+from ...utils import force_fp32
 
 
 @MODELS.register_module()
@@ -60,6 +61,7 @@ class SingleRoIExtractor(BaseModule):
         levels = torch.floor(torch.log2(scale / self.finest_scale + 1e-6))
         return levels.clamp(min=0, max=num_levels - 1).long()
 
+    @force_fp32
     def forward(self, feats: tuple[Tensor, ...], rois: Tensor,
                 roi_scale_factor: float | None = None) -> Tensor:
         """``rois: Tensor[K, 5]`` -> features ``Tensor[K, C, h, w]``."""

@@ -1,0 +1,166 @@
+"""Test results as COCO result json (MMDetection v2's ``results2json`` / ``format_results``).
+
+A detection result (per image, a list over classes of ``ndarray[n, 5]``) gives one entry per
+box: ``{"image_id", "bbox": [x, y, w, h], "score", "category_id"}``; a proposal result (per
+image, one ``ndarray[n, 5]``) gives the same with ``category_id`` 1.
+
+>>> res = [[np.array([[10, 20, 30, 60, 0.5]], dtype=np.float32)]]
+>>> det2json(res, img_ids=[7], cat_ids=[3])
+[{'image_id': 7, 'bbox': [10.0, 20.0, 20.0, 40.0], 'score': 0.5, 'category_id': 3}]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["xyxy2xywh", "det2json", "proposal2json", "results2json", "results2entries",
+           "write_entries", "format_results", "check_results"]
+
+
+def xyxy2xywh(bbox: np.ndarray) -> list[float]:
+    """``[x1, y1, x2, y2, ...]`` -> ``[x1, y1, x2 - x1, y2 - y1]`` as Python floats."""
+    b = bbox.tolist()
+    return [b[0], b[1], b[2] - b[0], b[3] - b[1]]
+
+
+def _id(value: Any) -> Any:
+    return int(value) if isinstance(value, (np.integer, int)) else value
+
+
+def _check_boxes(boxes: Any, where: str) -> np.ndarray:
+    if not isinstance(boxes, np.ndarray) or boxes.ndim != 2 or boxes.shape[1] != 5:
+        shape = getattr(boxes, "shape", type(boxes).__name__)
+        raise ValueError(f"{where}: expected ndarray[n, 5] (x1, y1, x2, y2, score), got {shape}")
+    return boxes
+
+
+def _boxes2json(boxes: np.ndarray, img_id: Any, cat_ids: list) -> list[dict]:
+    """Entries of ``boxes[i]`` with category ``cat_ids[i]``."""
+    # float32 values widened to float64 first, so w and h equal v2's Python-float subtraction
+    xywh = boxes[:, :4].astype(np.float64)
+    xywh[:, 2:] -= xywh[:, :2]
+    scores = boxes[:, 4].astype(np.float64).tolist()
+    return [dict(image_id=img_id, bbox=b, score=s, category_id=c)
+            for b, s, c in zip(xywh.tolist(), scores, cat_ids)]
+
+
+def det2json(results: Sequence[Sequence[np.ndarray]], img_ids: Sequence,
+             cat_ids: Sequence) -> list[dict]:
+    """COCO json entries of detection results (label ``i`` -> ``cat_ids[i]``)."""
+    cats = [_id(c) for c in cat_ids]
+    out: list[dict] = []
+    for idx, result in enumerate(results):
+        img_id = _id(img_ids[idx])
+        if len(result) != len(cats):
+            raise ValueError(f"results[{idx}] (image id {img_id}) has {len(result)} classes, "
+                             f"the dataset {len(cats)}")
+        parts, labels = [], []
+        for label, boxes in enumerate(result):
+            _check_boxes(boxes, f"results[{idx}][{label}] (image id {img_id})")
+            if len(boxes):
+                parts.append(boxes)
+                labels += [cats[label]] * len(boxes)
+        if parts:  # one array per image: the entries keep v2's image -> label -> box order
+            out += _boxes2json(np.concatenate(parts), img_id, labels)
+    return out
+
+
+def proposal2json(results: Sequence[np.ndarray], img_ids: Sequence) -> list[dict]:
+    """COCO json entries of proposals (``category_id`` 1)."""
+    out: list[dict] = []
+    for idx, boxes in enumerate(results):
+        img_id = _id(img_ids[idx])
+        _check_boxes(boxes, f"results[{idx}] (image id {img_id})")
+        out += _boxes2json(boxes, img_id, [1] * len(boxes))
+    return out
+
+
+def check_results(results: Any, img_ids: Sequence) -> None:
+    """Raise a clear error unless ``results`` is a list with one entry per image."""
+    if not isinstance(results, list):
+        raise TypeError(f"results must be a list (one entry per image), got "
+                        f"{type(results).__name__}")
+    if len(results) != len(img_ids):
+        raise ValueError(f"the length of results is not equal to the dataset len: "
+                         f"{len(results)} != {len(img_ids)}")
+
+
+def results2json(results: list, img_ids: Sequence, cat_ids: Sequence,
+                 outfile_prefix: str) -> dict[str, str]:
+    """Write the results as COCO json file(s) and say which file holds which kind.
+
+    Args:
+        results: detection results (per image a list over classes) or proposal results (per
+            image an ``ndarray[n, 5]``).
+        img_ids: the COCO image id of each result, in order.
+        cat_ids: the COCO category id of each label.
+        outfile_prefix: ``'dir/name'`` writes ``dir/name.bbox.json`` (detections) or
+            ``dir/name.proposal.json`` (proposals).
+
+    Returns:
+        ``{'bbox': path, 'proposal': path}`` for detections (the same file: proposal recall is
+        computed on the boxes, class-agnostic), ``{'proposal': path}`` for proposals.
+    """
+    check_results(results, img_ids)
+    files, entries = results2entries(results, img_ids, cat_ids, outfile_prefix)
+    write_entries(files, entries)
+    return files
+
+
+def write_entries(files: dict[str, str], entries: list[dict]) -> None:
+    """Write ``entries`` as json to each distinct path of ``files`` (creating its folder)."""
+    for path in sorted(set(files.values())):
+        dirname = osp.dirname(path)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(entries, f)
+
+
+def results2entries(results: list, img_ids: Sequence, cat_ids: Sequence,
+                    outfile_prefix: str = "results") -> tuple[dict[str, str], list[dict]]:
+    """The file names :func:`results2json` would write and the json entries, unwritten."""
+    if not results:
+        return {"bbox": f"{outfile_prefix}.bbox.json",
+                "proposal": f"{outfile_prefix}.bbox.json"}, []
+    first = results[0]
+    if isinstance(first, list):
+        path = f"{outfile_prefix}.bbox.json"
+        return {"bbox": path, "proposal": path}, det2json(results, img_ids, cat_ids)
+    if isinstance(first, np.ndarray):
+        return ({"proposal": f"{outfile_prefix}.proposal.json"},
+                proposal2json(results, img_ids))
+    if isinstance(first, tuple):
+        raise TypeError("results hold (bbox, mask) tuples; detbox has no mask evaluation")
+    raise TypeError(f"invalid type of results: each entry must be a list over classes of "
+                    f"ndarray[n, 5] or one ndarray[n, 5] of proposals, got "
+                    f"{type(first).__name__}")
+
+
+def format_results(results: list, img_ids: Sequence, cat_ids: Sequence,
+                   jsonfile_prefix: str | None = None
+                   ) -> tuple[dict[str, str], tempfile.TemporaryDirectory | None]:
+    """v2's ``CocoDataset.format_results``: write the json file(s) for submission or evaluation.
+
+    Args:
+        results: as :func:`results2json`.
+        img_ids: the COCO image id of each result.
+        cat_ids: the COCO category id of each label.
+        jsonfile_prefix: ``'dir/name'``; ``None`` writes into a new temporary directory.
+
+    Returns:
+        ``(result_files, tmp_dir)``: ``tmp_dir`` is the ``TemporaryDirectory`` to clean up
+        when no prefix was given, else ``None``.
+    """
+    check_results(results, img_ids)
+    tmp_dir = None
+    if jsonfile_prefix is None:
+        tmp_dir = tempfile.TemporaryDirectory()
+        jsonfile_prefix = osp.join(tmp_dir.name, "results")
+    return results2json(results, img_ids, cat_ids, jsonfile_prefix), tmp_dir
