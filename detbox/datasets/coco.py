@@ -261,3 +261,25 @@ class CocoDataset(CustomDataset):
                      f"than {min_size} px")
         self._filter_report = "; ".join(parts)
         return np.flatnonzero(first & big).tolist()
+
+    def evaluate(self, results: list, metric: str | list[str] = "bbox", logger: Any = None,
+                 jsonfile_prefix: str | None = None, classwise: bool = False,
+                 proposal_nums: Sequence[int] = (100, 300, 1000),
+                 iou_thrs: Sequence[float] | None = None,
+                 metric_items: str | list[str] | None = None) -> dict:
+        """COCO protocol (``bbox``, ``proposal``, ``proposal_fast``) with v2's result keys."""
+        from ..evaluation import coco_evaluate
+
+        return coco_evaluate(self.coco, results, self.cat_ids, list(self.img_ids), self.CLASSES,
+                             metric=metric, logger=logger, jsonfile_prefix=jsonfile_prefix,
+                             classwise=classwise, proposal_nums=proposal_nums,
+                             iou_thrs=iou_thrs, metric_items=metric_items)
+
+    def format_results(self, results: list, jsonfile_prefix: str | None = None,
+                       **kwargs: Any) -> tuple:
+        """Write COCO results json files; returns ``(result_files, tmp_dir)`` as v2."""
+        from ..evaluation import format_results
+
+        if len(results) != len(self):
+            raise ValueError(f"{len(results)} results for {len(self)} images")
+        return format_results(results, list(self.img_ids), self.cat_ids, jsonfile_prefix)

@@ -202,6 +202,18 @@ class CustomDataset(Dataset):
         """``dict(bboxes=float32[n, 4] xyxy, labels=int64[n], bboxes_ignore=float32[k, 4])``."""
         return self._store.ann(idx)
 
+    def evaluate(self, results: list, metric: str | list[str] = "mAP", logger: Any = None,
+                 proposal_nums: Sequence[int] = (100, 300, 1000),
+                 iou_thr: float | Sequence[float] = 0.5,
+                 scale_ranges: Sequence[tuple] | None = None) -> dict:
+        """v2's evaluation of the middle format: ``mAP`` (area AP) or proposal ``recall``."""
+        from ..evaluation import custom_evaluate
+
+        annotations = [self.get_ann_info(i) for i in range(len(self))]
+        return custom_evaluate(results, annotations, self.CLASSES, metric=metric, logger=logger,
+                               proposal_nums=proposal_nums, iou_thr=iou_thr,
+                               scale_ranges=scale_ranges)
+
     def get_cat_ids(self, idx: int) -> list[int]:
         """Labels of the boxes of image ``idx``."""
         labels = self._store.get("ann.labels", idx)

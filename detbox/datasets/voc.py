@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Sequence
 
 from ..registry import DATASETS
 from .xml_style import XMLDataset
@@ -45,3 +45,15 @@ class VOCDataset(XMLDataset):
             self.year = None
             logger.info("%s: img_prefix %r names neither VOC2007 nor VOC2012; year is None",
                         type(self).__name__, prefix)
+
+    def evaluate(self, results: list, metric: str | list[str] = "mAP", logger: Any = None,
+                 proposal_nums: Sequence[int] = (100, 300, 1000),
+                 iou_thr: float | Sequence[float] = 0.5,
+                 scale_ranges: Sequence[tuple] | None = None) -> dict:
+        """v2's VOC protocol: ``mAP`` (11-point AP for VOC2007, area otherwise) or ``recall``."""
+        from ..evaluation import voc_evaluate
+
+        annotations = [self.get_ann_info(i) for i in range(len(self))]
+        return voc_evaluate(results, annotations, self.CLASSES, self.year, metric=metric,
+                            logger=logger, proposal_nums=proposal_nums, iou_thr=iou_thr,
+                            scale_ranges=scale_ranges)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from tests.datasets.dataset_fixtures import BCCD_ROOT, write_coco
 
 

@@ -5,9 +5,9 @@ import logging
 
 import numpy as np
 import pytest
-from tests.datasets.dataset_fixtures import POLY, TINY_ANNOTATIONS, TINY_IMAGES, write_coco
 
 from detbox.datasets import CocoDataset
+from tests.datasets.dataset_fixtures import POLY, TINY_ANNOTATIONS, TINY_IMAGES, write_coco
 
 CLASSES = ("dog", "cat", "bird")
 

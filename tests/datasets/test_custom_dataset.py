@@ -7,11 +7,11 @@ import types
 
 import numpy as np
 import pytest
-from tests.datasets.dataset_fixtures import TINY_CATEGORIES, write_coco
 
 from detbox.datasets import CocoDataset, CustomDataset
 from detbox.datasets.annotation_store import DataInfos
 from detbox.registry import DATASETS
+from tests.datasets.dataset_fixtures import TINY_CATEGORIES, write_coco
 
 INFOS = [
     dict(filename="a.jpg", width=100, height=50,

@@ -6,7 +6,6 @@ import random
 import numpy as np
 import pytest
 import torch
-from tests.datasets.dataset_fixtures import TINY_CATEGORIES, TINY_IMAGES, ToyDataset, write_coco
 
 from detbox.datasets import (
     ClassBalancedDataset,
@@ -19,6 +18,7 @@ from detbox.datasets import (
     build_dataset,
 )
 from detbox.datasets.samplers import InfiniteGroupBatchSampler
+from tests.datasets.dataset_fixtures import TINY_CATEGORIES, TINY_IMAGES, ToyDataset, write_coco
 
 CLASSES = ("dog", "cat", "bird")
 

@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import pytest
-from tests.datasets.dataset_fixtures import ToyDataset
 
 from detbox.datasets import (
     ClassAwareSampler,
@@ -14,6 +13,7 @@ from detbox.datasets import (
     InfiniteBatchSampler,
     InfiniteGroupBatchSampler,
 )
+from tests.datasets.dataset_fixtures import ToyDataset
 
 FLAG = [0, 1, 1, 0, 1, 1, 1, 0, 1, 1]  # 3 tall images, 7 wide ones
 

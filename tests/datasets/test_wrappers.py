@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from tests.datasets.dataset_fixtures import ToyDataset
 
 from detbox.datasets import (
     ClassBalancedDataset,
@@ -14,6 +13,7 @@ from detbox.datasets import (
     RepeatDataset,
 )
 from detbox.registry import TRANSFORMS
+from tests.datasets.dataset_fixtures import ToyDataset
 
 
 class ToyMix:
