@@ -229,11 +229,13 @@ def check_components(node: Any, path: str, registries: Iterable[Registry] | None
     """Check every ``dict(type=...)`` under ``node`` against its class's arguments.
 
     A ``type`` is looked up in ``registries`` (all of them by default); dicts whose type no
-    registry knows are left to the builder, which names the registry when it fails.
+    registry knows, and everything inside them, are left to the builder, which names the
+    registry when it fails.
     """
     registries = list(ALL_REGISTRIES if registries is None else registries)
     if isinstance(node, dict):
         type_ = node.get("type")
+        known = type_ is None
         for reg in registries:
             cls = None
             if isinstance(type_, str) and type_ in reg:
@@ -241,9 +243,12 @@ def check_components(node: Any, path: str, registries: Iterable[Registry] | None
             elif type_ is not None and not isinstance(type_, str) and callable(type_):
                 cls = type_
             if cls is not None:
+                known = True
                 if reg.check_args:
                     check_args(cls, [k for k in node if k != "type"], path, check_missing=False)
                 break
+        if not known:
+            return  # an unknown component may consume its children's keys itself
         for key, value in node.items():
             check_components(value, f"{path}.{key}" if path else str(key), registries)
     elif isinstance(node, (list, tuple)):
