@@ -126,6 +126,28 @@ def imshow_det_bboxes(img: np.ndarray | str, bboxes: np.ndarray | None = None,
     return img
 
 
+def result_to_arrays(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A per-class result (list of ``[n_c, 5]``; or ``(bbox, segm)``) -> ``(bboxes, labels)``."""
+    per_class = result[0] if isinstance(result, tuple) else result
+    if not len(per_class):
+        return np.zeros((0, 5), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    bboxes = np.vstack(per_class).astype(np.float32, copy=False)
+    labels = np.concatenate([np.full(len(b), i, dtype=np.int64) for i, b in enumerate(per_class)])
+    return bboxes, labels
+
+
+def show_det_result(img: np.ndarray | str, result: Any, class_names: Sequence[str] | None = None,
+                    score_thr: float = 0.3, **kwargs: Any) -> np.ndarray:
+    """Draw a detection result (per image: a list over classes of ``[n, 5]`` arrays).
+
+    ``kwargs`` go to :func:`imshow_det_bboxes` (colours, ``thickness``, ``show``,
+    ``out_file``...). Returns the drawn BGR image.
+    """
+    bboxes, labels = result_to_arrays(result)
+    return imshow_det_bboxes(img, bboxes, labels, class_names=class_names, score_thr=score_thr,
+                             **kwargs)
+
+
 def _show(img: np.ndarray, win_name: str, wait_time: float) -> None:
     import matplotlib.pyplot as plt
 

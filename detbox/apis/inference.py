@@ -16,7 +16,7 @@ from ..config import Config
 from ..datasets.collate import collate
 from ..datasets.transforms import Compose
 from ..models.builder import build_detector
-from ..visualization import imshow_det_bboxes
+from ..visualization import show_det_result
 from .config import import_registering_packages
 
 logger = logging.getLogger(__name__)
@@ -136,9 +136,6 @@ def show_result(img: str | np.ndarray, result: list[np.ndarray],
     Returns:
         The drawn BGR image; also written to ``out_file`` when given.
     """
-    bboxes = np.vstack(result) if len(result) else np.zeros((0, 5), np.float32)
-    labels = np.concatenate([np.full(len(r), i, dtype=np.int64) for i, r in enumerate(result)]
-                            ) if len(result) else np.zeros(0, np.int64)
-    return imshow_det_bboxes(img, bboxes, labels, class_names=class_names, score_thr=score_thr,
-                             bbox_color=bbox_color, text_color=text_color, thickness=thickness,
-                             font_size=font_size, show=show, out_file=out_file)
+    return show_det_result(img, result, class_names, score_thr, bbox_color=bbox_color,
+                           text_color=text_color, thickness=thickness, font_size=font_size,
+                           show=show, out_file=out_file, **kwargs)

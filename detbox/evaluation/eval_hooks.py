@@ -22,10 +22,12 @@ from __future__ import annotations
 import bisect
 import os
 import os.path as osp
+import re
 import warnings
 from math import inf
 from typing import Any, Callable, Sequence
 
+import torch
 import torch.distributed as dist
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
@@ -179,6 +181,47 @@ class EvalHook(Hook):
                 runner.meta = dict()
             runner.meta.setdefault("hook_msgs", dict())
             self.best_ckpt_path = runner.meta["hook_msgs"].get("best_ckpt", None)
+            if (runner.epoch if self.by_epoch else runner.iter) > 0:
+                self._recover_best(runner)
+
+    def _recover_best(self, runner: Any) -> None:
+        """After a resume, take the best score and file from the newest best checkpoint.
+
+        The epoch's checkpoint is saved before its evaluation, so a resumed ``epoch_N.pth``
+        does not know about a best found at epoch N: its ``best_score`` and ``best_ckpt`` are
+        older. The newest ``best_<key>_<epoch|iter>_M.pth`` with M up to the resumed point
+        carries the right ones in its meta (beyond mmcv, which leaves the old best file
+        behind and compares with the older score).
+        """
+        progress = runner.epoch if self.by_epoch else runner.iter
+        unit = "epoch" if self.by_epoch else "iter"
+        key = ".+" if self.key_indicator == "auto" else re.escape(self.key_indicator)
+        pattern = re.compile(rf"^best_({key})_{unit}_(\d+)\.pth$")
+        if not osp.isdir(self.out_dir):
+            return
+        found = []
+        for name in os.listdir(self.out_dir):
+            match = pattern.match(name)
+            if match and int(match.group(2)) <= progress:
+                found.append((int(match.group(2)), name))
+        if not found:
+            return
+        path = osp.join(self.out_dir, max(found)[1])
+        if path == self.best_ckpt_path:
+            return
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+            msgs = (ckpt.get("meta") or {}).get("hook_msgs") or {}
+        except Exception as err:  # noqa: BLE001 - an unreadable file keeps the resumed state
+            runner.logger.warning(f"could not read the best checkpoint {path}: {err}")
+            return
+        if "best_score" not in msgs:
+            return
+        runner.meta["hook_msgs"]["best_score"] = msgs["best_score"]
+        runner.meta["hook_msgs"]["best_ckpt"] = path
+        self.best_ckpt_path = path
+        runner.logger.info(f"Best {osp.basename(path)} (score {msgs['best_score']:.4f}) "
+                           f"found in {self.out_dir}")
 
     def _decide_interval(self, runner: Any) -> None:
         if self.use_dynamic_intervals:

@@ -135,3 +135,21 @@ class BaseDetector(BaseModule):
     def val_step(self, data: dict, optimizer: Any = None) -> dict:
         """Validation losses (the ``('val', 1)`` workflow), same form as ``train_step``."""
         return self.train_step(data, optimizer)
+
+    def show_result(self, img: Any, result: Any, score_thr: float = 0.3,
+                    bbox_color: Any = (72, 101, 241), text_color: Any = (72, 101, 241),
+                    mask_color: Any = None, thickness: int = 2, font_size: int = 13,
+                    win_name: str = "", show: bool = False, wait_time: float = 0,
+                    out_file: str | None = None) -> Any:
+        """Draw ``result`` (a list over classes of ``ndarray[n, 5]``) on ``img`` (v2's API).
+
+        ``img`` is a BGR array or a path; class names are ``self.CLASSES``. With ``out_file``
+        the drawing is written there and not shown. Returns the drawn BGR image.
+        """
+        from ...visualization import show_det_result
+
+        return show_det_result(img, result, getattr(self, "CLASSES", None), score_thr,
+                               bbox_color=bbox_color, text_color=text_color,
+                               mask_color=mask_color, thickness=thickness, font_size=font_size,
+                               win_name=win_name, show=show and out_file is None,
+                               wait_time=wait_time, out_file=out_file)
