@@ -8,6 +8,7 @@ stem and first stage frozen, as the MMDetection config does with ImageNet weight
     python bench/models.py [--runs 5] [--threads N] [--bf16]
 
 Prints the median time of each and the ratio torchvision / detbox (above 1: detbox is faster).
+detbox runs in channels-last layout, as its tools do on CPU (``--no-channels-last`` to compare).
 Set MALLOC_* variables or LD_PRELOAD=libjemalloc before running to measure the allocator effect;
 ``make bench-models`` runs it with the settings we recommend.
 """
@@ -33,7 +34,8 @@ MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
 
 
-def build_pair(config: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+def build_pair(config: str, channels_last: bool = True
+               ) -> tuple[torch.nn.Module, torch.nn.Module]:
     torch.manual_seed(0)
     backbone = resnet_fpn_backbone(backbone_name="resnet50", weights=None,
                                    norm_layer=FrozenBatchNorm2d, trainable_layers=3)
@@ -43,7 +45,7 @@ def build_pair(config: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     cfg.model.roi_head.bbox_head.num_classes = 90
     ours = build_detector(cfg.model)
     ours.load_state_dict(convert_torchvision_faster_rcnn(tv.state_dict()), strict=True)
-    return tv, ours
+    return tv, ours.use_channels_last(channels_last)
 
 
 def median_times(fn_a, fn_b, runs: int) -> tuple[float, float]:
@@ -116,12 +118,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--bf16", action="store_true", help="detbox under bfloat16 autocast")
+    parser.add_argument("--no-channels-last", action="store_true",
+                        help="detbox in NCHW layout (default: NHWC, as detbox's tools on CPU)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    tv, ours = build_pair(args.config)
+    tv, ours = build_pair(args.config, channels_last=not args.no_channels_last)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
-          f"threads {torch.get_num_threads()}, detbox bf16={args.bf16}")
+          f"threads {torch.get_num_threads()}, detbox bf16={args.bf16}, "
+          f"channels_last={not args.no_channels_last}")
     for name, fn in (("inference 1x800x1216", inference), ("train step 2x512x512", training)):
         t_tv, t_ours = fn(tv, ours, args.runs, args.bf16)
         print(f"{name}: torchvision {t_tv * 1000:.0f} ms, detbox {t_ours * 1000:.0f} ms, "

@@ -25,6 +25,7 @@ from ..models.builder import build_detector
 from ..utils.checkpoint import load_state_dict
 from .compat import compat_cfg
 from .config import load_config
+from .inference import place_model
 from .runtime import (
     check_test_options,
     checkpoint_state_for,
@@ -109,6 +110,7 @@ def run_test(config: str, checkpoint: str, work_dir: str | None = None,
     ckpt = load_test_checkpoint(model, checkpoint, config)
     classes = (ckpt.get("meta") or {}).get("CLASSES")
     model.CLASSES = classes if classes is not None else dataset.CLASSES
+    place_model(model, device, cfg.get("channels_last"))
 
     if distributed:
         model = build_ddp(model, device, broadcast_buffers=False)

@@ -42,6 +42,7 @@ from ..engine import (
 )
 from ..registry import HOOKS
 from .compat import compat_cfg
+from .inference import place_model
 from .runtime import checkpoint_state_for, read_checkpoint
 
 __all__ = ["train_detector", "auto_scale_lr", "get_device"]
@@ -85,13 +86,14 @@ def auto_scale_lr(cfg: Any, distributed: bool, logger: logging.Logger) -> None:
 
 def _place_model(model: nn.Module, cfg: Any, distributed: bool) -> nn.Module:
     device = cfg.get("device") or get_device()
+    if device == "cuda" and not distributed:
+        gpu_ids = list(cfg.get("gpu_ids") or [0])
+        torch.cuda.set_device(gpu_ids[0])
+    model = place_model(model, device, cfg.get("channels_last"))
     if distributed:
         return build_ddp(model, device, broadcast_buffers=False,
                          find_unused_parameters=cfg.get("find_unused_parameters", False))
-    if device == "cuda":
-        gpu_ids = list(cfg.get("gpu_ids") or [0])
-        torch.cuda.set_device(gpu_ids[0])
-    return model.to(device)
+    return model
 
 
 def _register_eval_hook(runner: Any, cfg: Any, distributed: bool) -> None:

@@ -27,6 +27,19 @@ class BaseDetector(BaseModule):
     def __init__(self, init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg)
         self.fp16_enabled = False
+        self.channels_last = False
+
+    def use_channels_last(self, enabled: bool = True) -> BaseDetector:
+        """Keep weights and inputs in NHWC layout (faster oneDNN convolutions on CPU)."""
+        self.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        self.channels_last = enabled
+        return self
+
+    def prepare_input(self, img: Tensor) -> Tensor:
+        """``img`` in the memory layout the model uses (see :meth:`use_channels_last`)."""
+        if self.channels_last:
+            return img.contiguous(memory_format=torch.channels_last)
+        return img
 
     @property
     def with_neck(self) -> bool:

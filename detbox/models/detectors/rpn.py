@@ -35,7 +35,7 @@ class RPN(BaseDetector):
         self.test_cfg = test_cfg
 
     def extract_feat(self, img: Tensor) -> tuple[Tensor, ...]:
-        x = self.backbone(img)
+        x = self.backbone(self.prepare_input(img))
         return self.neck(x) if self.with_neck else x
 
     def forward_train(self, img: Tensor, img_metas: list[dict], gt_bboxes: list[Tensor],

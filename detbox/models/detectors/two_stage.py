@@ -62,7 +62,7 @@ class TwoStageDetector(BaseDetector):
 
     def extract_feat(self, img: Tensor) -> tuple[Tensor, ...]:
         """Backbone (and neck) features of ``img: Tensor[B, 3, H, W]``."""
-        x = self.backbone(img)
+        x = self.backbone(self.prepare_input(img))
         if self.with_neck:
             x = self.neck(x)
         return x
