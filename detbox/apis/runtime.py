@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from ..config.validate import ConfigValidationError
 from ..registry import ConfigArgumentError, UnknownTypeError
+from ..utils.malloc import tune_malloc
 
 __all__ = ["UsageError", "CheckpointError", "USER_ERRORS", "run_tool", "read_checkpoint",
            "checkpoint_state_for", "check_test_options", "setup_multi_processes"]
@@ -51,6 +52,7 @@ def _log_to_files(message: str) -> None:
 def run_tool(main: Callable[[], Any]) -> int:
     """Call ``main()``; return the exit status (0, 1 for a user error, 130 if interrupted)."""
     debug = os.environ.get("DETBOX_DEBUG", "") not in ("", "0")
+    tune_malloc()  # big tensors stay in the heap: ~15% faster on CPU (see detbox.utils.malloc)
     try:
         main()
     except USER_ERRORS as err:

