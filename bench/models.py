@@ -29,6 +29,7 @@ from torchvision.ops import FrozenBatchNorm2d
 from detbox.config import Config
 from detbox.models.builder import build_detector
 from detbox.models.weight_converters import convert_torchvision_faster_rcnn
+from detbox.utils.malloc import tune_malloc
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
@@ -120,13 +121,19 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="detbox under bfloat16 autocast")
     parser.add_argument("--no-channels-last", action="store_true",
                         help="detbox in NCHW layout (default: NHWC, as detbox's tools on CPU)")
+    parser.add_argument("--no-malloc-tuning", action="store_true",
+                        help="leave glibc malloc as it is (detbox's tools tune it; it speeds "
+                             "up both models here, since they share the process)")
     args = parser.parse_args()
+    if not args.no_malloc_tuning:
+        tune_malloc()
     if args.threads:
         torch.set_num_threads(args.threads)
     tv, ours = build_pair(args.config, channels_last=not args.no_channels_last)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
           f"threads {torch.get_num_threads()}, detbox bf16={args.bf16}, "
-          f"channels_last={not args.no_channels_last}")
+          f"channels_last={not args.no_channels_last}, "
+          f"malloc tuned={not args.no_malloc_tuning}")
     for name, fn in (("inference 1x800x1216", inference), ("train step 2x512x512", training)):
         t_tv, t_ours = fn(tv, ours, args.runs, args.bf16)
         print(f"{name}: torchvision {t_tv * 1000:.0f} ms, detbox {t_ours * 1000:.0f} ms, "
