@@ -97,7 +97,10 @@ def training(tv, ours, runs: int, bf16: bool) -> tuple[float, float]:
     normed = (imgs - MEAN) / STD
 
     def step_tv():
+        # torchvision would upscale 512 px images to min_size=800; train both at 512 px
+        tv.transform.min_size = (512,)
         losses = tv(list(imgs / 255), targets)
+        tv.transform.min_size = (800,)
         tv_opt.zero_grad()
         sum(losses.values()).backward()
         tv_opt.step()

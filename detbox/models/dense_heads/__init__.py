@@ -1,7 +1,12 @@
 """Dense (per-location) heads: RPN and one-stage detector heads."""
 
+from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
+from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
+from .fcos_head import FCOSHead
+from .retina_head import RetinaHead
 from .rpn_head import RPNHead
 
-__all__ = ["AnchorHead", "BaseDenseHead", "RPNHead"]
+__all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
+           "RPNHead"]

@@ -8,17 +8,33 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...ops import bbox_mapping_back, nms
+from ...ops import batched_nms, bbox_mapping_back, nms
 from ..base_module import BaseModule
 from ..utils import force_fp32, select_single_mlvl
+from .dense_test_mixins import BBoxTestMixin
+from .head_utils import filter_scores_and_topk
 
 
-class BaseDenseHead(BaseModule):
+class BaseDenseHead(BaseModule, BBoxTestMixin):
     """Base class of dense heads (RPN, RetinaNet, FCOS, ...).
 
-    Subclasses provide ``forward(feats) -> (cls_scores, bbox_preds[, ...])`` (one tensor per
-    level each), ``loss(...)`` and ``_get_bboxes_single(...)``, and set ``prior_generator``.
+    Subclasses provide ``forward(feats) -> (cls_scores, bbox_preds[, score_factors])`` (one
+    tensor per level each) and ``loss(...)``, and set ``prior_generator``, ``bbox_coder``,
+    ``cls_out_channels``, ``use_sigmoid_cls`` and ``test_cfg``. The generic
+    :meth:`_get_bboxes_single` turns one image's outputs into detections (RPN overrides it).
     """
+
+    def init_weights(self) -> None:
+        """``init_cfg`` as usual, then zero every deformable conv's ``conv_offset`` (so the
+        head's own init rules cannot give it random offsets)."""
+        super().init_weights()
+        for module in self.modules():
+            conv_offset = getattr(module, "conv_offset", None)
+            if isinstance(conv_offset, torch.nn.Module):
+                for name in ("weight", "bias"):
+                    param = getattr(conv_offset, name, None)
+                    if param is not None:
+                        torch.nn.init.constant_(param, 0)
 
     @force_fp32
     def get_bboxes(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
@@ -40,6 +56,90 @@ class BaseDenseHead(BaseModule):
                 select_single_mlvl(cls_scores, img_id), select_single_mlvl(bbox_preds, img_id),
                 factors, mlvl_priors, img_meta, cfg, rescale, with_nms, **kwargs))
         return results
+
+    def _get_bboxes_single(self, cls_score_list: list[Tensor], bbox_pred_list: list[Tensor],
+                           score_factor_list: list[Tensor | None], mlvl_priors: list[Tensor],
+                           img_meta: dict, cfg: Any, rescale: bool = False,
+                           with_nms: bool = True, **kwargs: Any) -> tuple[Tensor, ...]:
+        """Detections of one image (MMDetection 2.28's order of steps).
+
+        Per level: scores (sigmoid, or softmax without the background), keep the
+        ``(prior, class)`` pairs above ``score_thr``, then the ``nms_pre`` best of them
+        (:func:`filter_scores_and_topk`), decode their boxes clipped to ``img_shape``; score
+        factors (centerness) are sigmoid-ed and multiplied in after that selection.
+
+        Args:
+            cls_score_list: per level ``Tensor[A*C, H, W]``.
+            bbox_pred_list: per level ``Tensor[A*4, H, W]``.
+            score_factor_list: per level ``Tensor[A, H, W]`` logits, or ``None`` each.
+            mlvl_priors: per level ``Tensor[H*W*A, 4]`` anchors or ``Tensor[H*W, 2]`` points.
+            img_meta: the image's meta (``img_shape``, ``scale_factor``).
+            cfg: ``score_thr``, ``nms_pre``, ``nms``, ``max_per_img``; ``test_cfg`` if None.
+            rescale: divide boxes by ``scale_factor`` (original-image pixels).
+            with_nms: run NMS; without it return the candidates (for test-time augmentation).
+
+        Returns:
+            ``(dets: Tensor[n, 5], labels: Tensor[n])``; without NMS ``(bboxes[n, 4],
+            scores[n], labels[n])``.
+        """
+        with_score_factors = score_factor_list[0] is not None
+        cfg = self.test_cfg if cfg is None else cfg
+        img_shape = img_meta["img_shape"]
+        nms_pre = cfg.get("nms_pre", -1)
+        mlvl_bboxes, mlvl_scores, mlvl_labels = [], [], []
+        mlvl_score_factors: list[Tensor] | None = [] if with_score_factors else None
+        for level, (cls_score, bbox_pred, score_factor, priors) in enumerate(
+                zip(cls_score_list, bbox_pred_list, score_factor_list, mlvl_priors)):
+            if cls_score.size()[-2:] != bbox_pred.size()[-2:]:
+                raise ValueError("cls_score and bbox_pred differ in size at level "
+                                 f"{level}: {tuple(cls_score.shape)} vs {tuple(bbox_pred.shape)}")
+            bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, 4)
+            if with_score_factors:
+                score_factor = score_factor.permute(1, 2, 0).reshape(-1).sigmoid()
+            cls_score = cls_score.permute(1, 2, 0).reshape(-1, self.cls_out_channels)
+            if self.use_sigmoid_cls:
+                scores = cls_score.sigmoid()
+            else:
+                scores = cls_score.softmax(-1)[:, :-1]  # the background is the last class
+            scores, labels, keep_idxs, selected = filter_scores_and_topk(
+                scores, cfg["score_thr"], nms_pre, dict(bbox_pred=bbox_pred, priors=priors))
+            bboxes = self.bbox_coder.decode(selected["priors"], selected["bbox_pred"],
+                                            max_shape=img_shape)
+            mlvl_bboxes.append(bboxes)
+            mlvl_scores.append(scores)
+            mlvl_labels.append(labels)
+            if mlvl_score_factors is not None:
+                mlvl_score_factors.append(score_factor[keep_idxs])
+        return self._bbox_post_process(mlvl_scores, mlvl_labels, mlvl_bboxes,
+                                       img_meta["scale_factor"], cfg, rescale, with_nms,
+                                       mlvl_score_factors, **kwargs)
+
+    def _bbox_post_process(self, mlvl_scores: list[Tensor], mlvl_labels: list[Tensor],
+                           mlvl_bboxes: list[Tensor], scale_factor: Any, cfg: Any,
+                           rescale: bool = False, with_nms: bool = True,
+                           mlvl_score_factors: list[Tensor] | None = None,
+                           **kwargs: Any) -> tuple[Tensor, ...]:
+        """Concatenate the levels, rescale, weight by score factors, class-wise NMS.
+
+        Returns:
+            ``(dets: Tensor[n, 5], labels: Tensor[n])`` with at most ``max_per_img`` rows;
+            without NMS ``(bboxes[n, 4], scores[n], labels[n])``.
+        """
+        if not len(mlvl_scores) == len(mlvl_bboxes) == len(mlvl_labels):
+            raise AssertionError("scores, bboxes and labels must have one entry per level")
+        bboxes = torch.cat(mlvl_bboxes)
+        if rescale:
+            bboxes /= bboxes.new_tensor(scale_factor)
+        scores = torch.cat(mlvl_scores)
+        labels = torch.cat(mlvl_labels)
+        if mlvl_score_factors is not None:
+            scores = scores * torch.cat(mlvl_score_factors)
+        if not with_nms:
+            return bboxes, scores, labels
+        if bboxes.numel() == 0:
+            return torch.cat([bboxes, scores[:, None]], -1), labels
+        dets, keep = batched_nms(bboxes, scores, labels, cfg["nms"])
+        return dets[:cfg["max_per_img"]], labels[keep][:cfg["max_per_img"]]
 
     def forward_train(self, x: tuple[Tensor, ...], img_metas: list[dict],
                       gt_bboxes: list[Tensor], gt_labels: list[Tensor] | None = None,

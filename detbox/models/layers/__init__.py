@@ -7,6 +7,11 @@ from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
+from .modulated_deform_conv import (
+    ModulatedDeformConv2d,
+    ModulatedDeformConv2dPack,
+    modulated_deform_conv2d,
+)
 from .norm import build_norm_layer, infer_abbr, is_norm
 from .res_layer import ResLayer
 from .scale import Scale
@@ -16,5 +21,6 @@ __all__ = [
     "build_conv_layer", "build_padding_layer", "build_norm_layer", "infer_abbr", "is_norm",
     "build_activation_layer", "build_upsample_layer", "ConvModule",
     "DepthwiseSeparableConvModule", "Scale", "ResLayer", "Clamp", "Swish", "HSigmoid",
-    "PixelShufflePack", "ConvWS2d",
+    "PixelShufflePack", "ConvWS2d", "ModulatedDeformConv2d", "ModulatedDeformConv2dPack",
+    "modulated_deform_conv2d",
 ]

@@ -2,8 +2,16 @@
 
 A config's ``neck`` may be a list of neck configs applied in sequence; the detector builds
 that (not the necks).
+
+To add a neck inside the package, put it in a file here, decorate the class with
+``@MODELS.register_module()`` and import it below (``bifpn.py`` is an example). A neck of your
+own outside the package needs no change here: see ``configs/atss/README.md``.
 """
 
+from .bifpn import BIFPN, BiFPN
+from .channel_mapper import ChannelMapper
+from .dyhead import DyHead
 from .fpn import FPN
+from .pafpn import PAFPN
 
-__all__ = ["FPN"]
+__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN"]

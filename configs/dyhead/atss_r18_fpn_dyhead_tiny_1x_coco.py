@@ -1,0 +1,21 @@
+# A small ATSS + DyHead for tests and CPU experiments: ResNet-18, 64 channels, 2 DyHead
+# blocks, 256 px images.
+_base_ = [
+    '../_base_/models/atss_r50_fpn.py',
+    '../_base_/datasets/coco_detection_256.py',
+    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    backbone=dict(depth=18, init_cfg=None),
+    neck=[
+        dict(
+            type='FPN',
+            in_channels=[64, 128, 256, 512],
+            out_channels=64,
+            start_level=1,
+            add_extra_convs='on_output',
+            num_outs=5),
+        dict(type='DyHead', in_channels=64, out_channels=64, num_blocks=2)
+    ],
+    bbox_head=dict(in_channels=64, feat_channels=64, stacked_convs=0))
+optimizer = dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001)

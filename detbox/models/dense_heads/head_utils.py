@@ -1,0 +1,68 @@
+"""Helpers of dense heads' test and loss code: score filtering, averaging over processes.
+
+>>> scores = torch.tensor([[0.1, 0.9], [0.6, 0.2], [0.3, 0.7]])
+>>> kept, labels, idxs, _ = filter_scores_and_topk(scores, 0.25, 2)
+>>> kept, labels, idxs
+(tensor([0.9000, 0.7000]), tensor([1, 1]), tensor([0, 2]))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+__all__ = ["filter_scores_and_topk", "reduce_mean"]
+
+
+def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,
+                           results: dict | list | Tensor | None = None
+                           ) -> tuple[Tensor, Tensor, Tensor, Any]:
+    """Keep the ``(prior, class)`` pairs scoring above ``score_thr``, then the ``topk`` best.
+
+    Pairs are taken in row-major order (prior by prior, class by class) and ranked by a
+    descending sort, as MMDetection 2.28 does (``nms_pre`` per level).
+
+    Note:
+        As in MMDetection, ``topk`` is used as ``min(topk, num_valid)``, so a negative
+        ``topk`` (``nms_pre=-1``) slices off the last ``|topk|`` pairs instead of keeping all.
+
+    Args:
+        scores: ``Tensor[N, C]`` class scores of ``N`` priors.
+        score_thr: pairs need a score strictly above this.
+        topk: how many pairs to keep at most.
+        results: a dict, list or tensor of per-prior values (``Tensor[N, ...]``) to select
+            for the kept pairs.
+
+    Returns:
+        ``(scores[K], labels[K], prior_idxs[K], selected results)``, best score first.
+    """
+    valid_mask = scores > score_thr
+    scores = scores[valid_mask]
+    valid_idxs = torch.nonzero(valid_mask)  # [M, 2] (prior, class)
+    num_topk = min(topk, valid_idxs.size(0))
+    scores, idxs = scores.sort(descending=True)
+    scores = scores[:num_topk]
+    keep_idxs, labels = valid_idxs[idxs[:num_topk]].unbind(dim=1)
+    if results is None:
+        filtered = None
+    elif isinstance(results, dict):
+        filtered = {k: v[keep_idxs] for k, v in results.items()}
+    elif isinstance(results, list):
+        filtered = [v[keep_idxs] for v in results]
+    elif isinstance(results, Tensor):
+        filtered = results[keep_idxs]
+    else:
+        raise NotImplementedError(f"results must be a dict, list or Tensor, got {type(results)}")
+    return scores, labels, keep_idxs, filtered
+
+
+def reduce_mean(tensor: Tensor) -> Tensor:
+    """The mean of ``tensor`` over all processes (itself when not distributed)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return tensor
+    tensor = tensor.clone()
+    dist.all_reduce(tensor.div_(dist.get_world_size()), op=dist.ReduceOp.SUM)
+    return tensor
