@@ -111,9 +111,14 @@ def test_dollar_reference_to_missing_key_names_it(tmp_path):
 
 def test_custom_imports_are_imported_after_merging(config_dir):
     sys.modules.pop("my_modules.marker", None)
-    cfg = load(config_dir, "custom_imports/child.py")
-    assert cfg.custom_imports.imports == ["my_modules.marker"]
-    assert sys.modules["my_modules.marker"].IMPORTED is True
+    sys.modules.pop("my_modules", None)
+    try:
+        cfg = load(config_dir, "custom_imports/child.py")
+        assert cfg.custom_imports.imports == ["my_modules.marker"]
+        assert sys.modules["my_modules.marker"].IMPORTED is True
+    finally:  # other tests import their own package of this name
+        sys.modules.pop("my_modules.marker", None)
+        sys.modules.pop("my_modules", None)
     cfg = load(config_dir, "custom_imports/missing.py", import_custom_modules=False)
     assert cfg.custom_imports.imports == ["no_such_module_xyz"]
 

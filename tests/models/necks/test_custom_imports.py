@@ -50,6 +50,8 @@ model = dict(
 
 
 def test_user_neck_from_a_folder_outside_the_package(tmp_path, monkeypatch):
+    for name in [n for n in sys.modules if n == "my_modules" or n.startswith("my_modules.")]:
+        del sys.modules[name]  # another test may have imported a package of this name
     (tmp_path / "my_modules").mkdir()
     (tmp_path / "my_modules" / "__init__.py").write_text("")
     (tmp_path / "my_modules" / "my_neck.py").write_text(textwrap.dedent(NECK))
