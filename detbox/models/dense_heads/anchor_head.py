@@ -119,6 +119,18 @@ class AnchorHead(BaseDenseHead):
         assign_result = self.assigner.assign(anchors, gt_bboxes, gt_bboxes_ignore,
                                              None if self.sampling else gt_labels)
         sampling_result = self.sampler.sample(assign_result, anchors, gt_bboxes)
+        targets = self._fill_targets(anchors, sampling_result, gt_labels)
+        if unmap_outputs:
+            targets = self._unmap_targets(targets, flat_anchors.size(0), inside)
+        return (*targets, sampling_result.pos_inds, sampling_result.neg_inds, sampling_result)
+
+    def _fill_targets(self, anchors: Tensor, sampling_result: Any, gt_labels: Tensor | None
+                      ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Labels, label weights, box targets and box weights of the anchors ``Tensor[A, 4]``.
+
+        Positives get their ground truth's label (class 0 when ``gt_labels`` is ``None``, as
+        for the RPN) and encoded box; sampled negatives get weight 1 and the background label.
+        """
         num_valid = anchors.shape[0]
         bbox_targets = torch.zeros_like(anchors)
         bbox_weights = torch.zeros_like(anchors)
@@ -141,14 +153,15 @@ class AnchorHead(BaseDenseHead):
             label_weights[pos_inds] = 1.0 if pos_weight <= 0 else pos_weight
         if len(neg_inds) > 0:
             label_weights[neg_inds] = 1.0
-        if unmap_outputs:
-            total = flat_anchors.size(0)
-            labels = unmap(labels, total, inside, fill=self.num_classes)
-            label_weights = unmap(label_weights, total, inside)
-            bbox_targets = unmap(bbox_targets, total, inside)
-            bbox_weights = unmap(bbox_weights, total, inside)
-        return (labels, label_weights, bbox_targets, bbox_weights, pos_inds, neg_inds,
-                sampling_result)
+        return labels, label_weights, bbox_targets, bbox_weights
+
+    def _unmap_targets(self, targets: tuple[Tensor, ...], total: int, inside: Tensor
+                       ) -> tuple[Tensor, ...]:
+        """Scatter ``(labels, label_weights, bbox_targets, bbox_weights)`` back to all anchors."""
+        labels, label_weights, bbox_targets, bbox_weights = targets
+        return (unmap(labels, total, inside, fill=self.num_classes),
+                unmap(label_weights, total, inside), unmap(bbox_targets, total, inside),
+                unmap(bbox_weights, total, inside))
 
     def get_targets(self, anchor_list: list, valid_flag_list: list, gt_bboxes_list: list,
                     img_metas: list[dict], gt_bboxes_ignore_list: list | None = None,

@@ -228,33 +228,9 @@ class ATSSHead(AnchorHead):
         assign_result = self.assigner.assign(anchors, num_level_inside, gt_bboxes,
                                              gt_bboxes_ignore, gt_labels)
         sampling_result = self.sampler.sample(assign_result, anchors, gt_bboxes)
-        num_valid = anchors.shape[0]
-        bbox_targets = torch.zeros_like(anchors)
-        bbox_weights = torch.zeros_like(anchors)
-        labels = anchors.new_full((num_valid,), self.num_classes, dtype=torch.long)
-        label_weights = anchors.new_zeros(num_valid, dtype=torch.float)
-        pos_inds, neg_inds = sampling_result.pos_inds, sampling_result.neg_inds
-        if len(pos_inds) > 0:
-            if self.reg_decoded_bbox:
-                pos_targets = sampling_result.pos_gt_bboxes
-            else:
-                pos_targets = self.bbox_coder.encode(sampling_result.pos_bboxes,
-                                                     sampling_result.pos_gt_bboxes)
-            bbox_targets[pos_inds, :] = pos_targets
-            bbox_weights[pos_inds, :] = 1.0
-            if gt_labels is None:
-                labels[pos_inds] = 0
-            else:
-                labels[pos_inds] = gt_labels[sampling_result.pos_assigned_gt_inds]
-            pos_weight = self.train_cfg["pos_weight"]
-            label_weights[pos_inds] = 1.0 if pos_weight <= 0 else pos_weight
-        if len(neg_inds) > 0:
-            label_weights[neg_inds] = 1.0
+        targets = self._fill_targets(anchors, sampling_result, gt_labels)
         if unmap_outputs:
             total = flat_anchors.size(0)
             anchors = unmap(anchors, total, inside)
-            labels = unmap(labels, total, inside, fill=self.num_classes)
-            label_weights = unmap(label_weights, total, inside)
-            bbox_targets = unmap(bbox_targets, total, inside)
-            bbox_weights = unmap(bbox_weights, total, inside)
-        return anchors, labels, label_weights, bbox_targets, bbox_weights, pos_inds, neg_inds
+            targets = self._unmap_targets(targets, total, inside)
+        return (anchors, *targets, sampling_result.pos_inds, sampling_result.neg_inds)
