@@ -27,12 +27,12 @@ from typing import Sequence
 
 import torch.utils.checkpoint as cp
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from detbox.registry import MODELS
 
 from ..base_module import BaseModule
 from ..layers import ConvModule
+from ..layers.norm import batch_norms_to_eval
 
 __all__ = ["MobileNetV2", "InvertedResidual", "make_divisible", "convert_torchvision_mobilenet_v2"]
 
@@ -218,9 +218,7 @@ class MobileNetV2(BaseModule):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+            batch_norms_to_eval(self)
         return self
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,

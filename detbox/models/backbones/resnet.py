@@ -17,12 +17,12 @@ from typing import Any, Callable, Sequence
 
 import torch.utils.checkpoint as cp
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from detbox.registry import MODELS
 
 from ..base_module import BaseModule
 from ..layers import ResLayer, build_conv_layer, build_norm_layer
+from ..layers.norm import batch_norms_to_eval
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNetV1d"]
 
@@ -388,9 +388,7 @@ class ResNet(BaseModule):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+            batch_norms_to_eval(self)
         return self
 
 

@@ -123,3 +123,10 @@ def is_norm(layer: nn.Module, exclude: type | tuple[type, ...] | None = None) ->
         if isinstance(layer, exclude):
             return False
     return isinstance(layer, (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm))
+
+
+def batch_norms_to_eval(module: nn.Module) -> None:
+    """Put every batch norm under ``module`` in eval mode (``norm_eval``: frozen statistics)."""
+    for m in module.modules():
+        if isinstance(m, _BatchNorm):
+            m.eval()
