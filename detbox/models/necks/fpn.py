@@ -155,6 +155,13 @@ class FPN(BaseModule):
             laterals[i - 1] = laterals[i - 1] + up
 
         outs = [self.fpn_convs[i](laterals[i]) for i in range(used_levels)]
+        return self._add_extra_levels(inputs, laterals, outs)
+
+    def _add_extra_levels(self, inputs: tuple[Tensor, ...], laterals: list[Tensor],
+                          outs: list[Tensor]) -> tuple[Tensor, ...]:
+        """Append levels up to ``num_outs``: max-pooling, or the extra convs of
+        ``add_extra_convs`` (fed from the input, the last lateral or the last output)."""
+        used_levels = len(laterals)
         if self.num_outs > len(outs):
             if not self.add_extra_convs:
                 for _ in range(self.num_outs - used_levels):

@@ -84,19 +84,4 @@ class PAFPN(FPN):
             inter_outs[i + 1] = inter_outs[i + 1] + self.downsample_convs[i](inter_outs[i])
         outs = [inter_outs[0]] + [self.pafpn_convs[i - 1](inter_outs[i])
                                   for i in range(1, used_levels)]
-        if self.num_outs > len(outs):
-            if not self.add_extra_convs:
-                for _ in range(self.num_outs - used_levels):
-                    outs.append(F.max_pool2d(outs[-1], 1, stride=2))
-            else:
-                if self.add_extra_convs == "on_input":
-                    source = inputs[self.backbone_end_level - 1]
-                elif self.add_extra_convs == "on_lateral":
-                    source = laterals[-1]
-                else:
-                    source = outs[-1]
-                outs.append(self.fpn_convs[used_levels](source))
-                for i in range(used_levels + 1, self.num_outs):
-                    prev = F.relu(outs[-1]) if self.relu_before_extra_convs else outs[-1]
-                    outs.append(self.fpn_convs[i](prev))
-        return tuple(outs)
+        return self._add_extra_levels(inputs, laterals, outs)
