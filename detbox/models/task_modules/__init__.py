@@ -1,24 +1,17 @@
-"""Small pure callables that heads use: anchor generators, box coders, assigners, samplers."""
+"""Small pure callables that heads use, grouped by kind: prior generators, box coders,
+assigners, samplers."""
 
-from .anchor_generator import AnchorGenerator
-from .assign_result import AssignResult
-from .atss_assigner import ATSSAssigner
-from .base_assigner import BaseAssigner
-from .base_bbox_coder import BaseBBoxCoder
-from .base_sampler import BaseSampler
-from .delta_xywh_bbox_coder import (
+from .assigners import AssignResult, ATSSAssigner, BaseAssigner, BboxOverlaps2D, MaxIoUAssigner
+from .coders import (
+    BaseBBoxCoder,
     DeltaXYWHBBoxCoder,
+    DistancePointBBoxCoder,
     batched_delta2bbox,
     bbox2delta,
     delta2bbox,
 )
-from .distance_point_bbox_coder import DistancePointBBoxCoder
-from .iou_calculators import BboxOverlaps2D
-from .max_iou_assigner import MaxIoUAssigner
-from .point_generator import MlvlPointGenerator
-from .pseudo_sampler import PseudoSampler
-from .random_sampler import RandomSampler
-from .sampling_result import SamplingResult
+from .prior_generators import AnchorGenerator, MlvlPointGenerator
+from .samplers import BaseSampler, PseudoSampler, RandomSampler, SamplingResult
 
 __all__ = [
     "AnchorGenerator", "AssignResult", "ATSSAssigner", "BaseAssigner", "BaseBBoxCoder",

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from detbox.registry import TASK_UTILS
 
-from .assign_result import AssignResult
+from ..assigners.assign_result import AssignResult
 from .base_sampler import BaseSampler
 from .sampling_result import SamplingResult
 

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .assign_result import AssignResult
+from ..assigners.assign_result import AssignResult
 from .sampling_result import SamplingResult
 
 __all__ = ["BaseSampler"]

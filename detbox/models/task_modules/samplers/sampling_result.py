@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .assign_result import AssignResult
+from ..assigners.assign_result import AssignResult
 
 __all__ = ["SamplingResult"]
 

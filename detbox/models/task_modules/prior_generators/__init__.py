@@ -1,0 +1,6 @@
+"""Prior generators: anchors and points over feature-map grids."""
+
+from .anchor_generator import AnchorGenerator
+from .point_generator import MlvlPointGenerator
+
+__all__ = ["AnchorGenerator", "MlvlPointGenerator"]

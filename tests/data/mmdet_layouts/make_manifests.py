@@ -1,0 +1,56 @@
+"""Record the state_dict manifest real MMDetection 2.28.2 builds for each config of a family.
+
+Run with the side venv (``tests/data/side_env/make_side_venv.sh``), never detbox's own::
+
+    /tmp/mmfull/bin/python tests/data/mmdet_layouts/make_manifests.py swin \
+        'swin/*.py' 'dyhead/atss_swin-l*.py'
+
+The first argument names the family (the output file ``<family>.json.gz`` beside this
+script); the others are glob patterns under MMDetection's ``configs/`` (read from the installed
+wheel's ``mmdet/.mim/configs``). For each config it writes ``{"keys": [[name, shape], ...]}``
+sorted by name (what ``model.state_dict()`` holds: parameters and buffers), or
+``{"error": "<ExceptionClass>: <message>"}`` when MMDetection itself cannot build it.
+``tests/models/layout_utils.py`` compares detbox's models with these files.
+The output is gzip with mtime 0 and sorted JSON, so reruns are byte-identical.
+"""
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def manifest(model):
+    return {"keys": sorted([k, list(v.shape)] for k, v in model.state_dict().items())}
+
+
+def main(argv):
+    import mmdet
+    from mmcv import Config
+    from mmdet.models import build_detector
+
+    family, patterns = argv[0], argv[1:]
+    root = Path(mmdet.__file__).parent / ".mim" / "configs"
+    out = {}
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            rel = path.relative_to(root).as_posix()
+            try:
+                cfg = Config.fromfile(str(path))
+                if cfg.get("custom_imports"):
+                    from mmcv.utils import import_modules_from_strings
+                    import_modules_from_strings(**cfg.custom_imports)
+                out[rel] = manifest(build_detector(cfg.model))
+            except Exception as err:  # recorded: the test expects the same failure
+                out[rel] = {"error": f"{type(err).__name__}: {err}"}
+            print(rel, len(out[rel].get("keys", [])) or out[rel].get("error"), file=sys.stderr)
+    data = json.dumps(out, sort_keys=True, separators=(",", ":")).encode()
+    with open(HERE / f"{family}.json.gz", "wb") as fh:
+        with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+            gz.write(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
