@@ -125,4 +125,8 @@ def dist_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
         master=master_only(lambda: "ran")())
     with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
         json.dump(result, f)
+    # Both ranks reach the barrier before either tears gloo down; without it a rank that
+    # leaves first can abort its peer's pending work ("terminate called without an active
+    # exception", SIGABRT) on a loaded machine.
+    dist.barrier()
     dist.destroy_process_group()
