@@ -84,7 +84,9 @@ class Registry:
                 existing = self._modules[name]
                 raise KeyError(
                     f"'{name}' is already registered in {self.name} (by "
-                    f"{existing.__module__}.{existing.__qualname__}); pass force=True to replace it"
+                    f"{existing.__module__}.{existing.__qualname__}); pass force=True to replace "
+                    f"it (@{self.name}.register_module(force=True)) or register yours under "
+                    f"another name (register_module(name='My{name}'))"
                 )
             self._modules[name] = module
 

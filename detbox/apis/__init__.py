@@ -12,6 +12,7 @@ _EXPORTS = {
     "inference_detector": ".inference",
     "init_detector": ".inference",
     "show_result": ".inference",
+    "show_result_pyplot": ".inference",
     "train_detector": ".train",
     "auto_scale_lr": ".train",
     "single_gpu_test": "..evaluation",

@@ -155,3 +155,28 @@ def show_result(img: str | np.ndarray, result: list[np.ndarray],
     return show_det_result(img, result, class_names, score_thr, bbox_color=bbox_color,
                            text_color=text_color, thickness=thickness, font_size=font_size,
                            show=show, out_file=out_file, **kwargs)
+
+
+def show_result_pyplot(model: Any, img: str | np.ndarray, result: list[np.ndarray],
+                       score_thr: float = 0.3, title: str = "result", wait_time: float = 0,
+                       palette: Any = None, out_file: str | None = None) -> np.ndarray:
+    """MMDetection v2's notebook helper: draw ``result`` with ``model.CLASSES`` and show it
+    with matplotlib (or write it to ``out_file`` instead).
+
+    Returns:
+        The drawn BGR image.
+    """
+    drawn = show_result(img, result, class_names=getattr(model, "CLASSES", None),
+                        score_thr=score_thr, out_file=out_file,
+                        **({"bbox_color": palette, "text_color": palette} if palette else {}))
+    if out_file is None:
+        import matplotlib.pyplot as plt
+
+        plt.figure(title)
+        plt.imshow(drawn[..., ::-1])
+        plt.axis("off")
+        plt.title(title)
+        plt.show(block=wait_time == 0)
+        if wait_time:
+            plt.pause(wait_time)
+    return drawn

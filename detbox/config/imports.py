@@ -9,6 +9,8 @@ import sys
 import warnings
 from types import ModuleType
 
+from ..mmcompat import enabled_while
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,7 +39,8 @@ def import_modules_from_strings(imports: str | list[str] | None,
     try:
         for name in names:
             try:
-                modules.append(importlib.import_module(name))
+                with enabled_while():  # modules written for MMDetection import mmdet / mmcv
+                    modules.append(importlib.import_module(name))
             except ImportError as err:
                 if not allow_failed_imports:
                     raise ImportError(

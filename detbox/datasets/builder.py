@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from ..registry import DATASETS
+from ..registry import DATASETS, PIPELINES
 from .class_aware_sampler import ClassAwareSampler
 from .collate import collate
 from .samplers import (
@@ -24,7 +24,7 @@ from .samplers import (
 )
 from .wrappers import ClassBalancedDataset, ConcatDataset, MultiImageMixDataset, RepeatDataset
 
-__all__ = ["build_dataset", "build_dataloader", "worker_init_fn"]
+__all__ = ["build_dataset", "build_dataloader", "worker_init_fn", "DATASETS", "PIPELINES"]
 
 
 def _is(type_: Any, cls: type) -> bool:

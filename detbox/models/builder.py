@@ -7,7 +7,20 @@ from typing import Any
 
 from torch import nn
 
-from ..registry import MODELS
+from ..registry import (
+    BACKBONES,
+    DETECTORS,
+    HEADS,
+    LOSSES,
+    MODELS,
+    NECKS,
+    ROI_EXTRACTORS,
+    SHARED_HEADS,
+)
+
+__all__ = ["MODELS", "BACKBONES", "NECKS", "HEADS", "ROI_EXTRACTORS", "SHARED_HEADS", "LOSSES",
+           "DETECTORS", "build_model", "build_backbone", "build_neck", "build_head",
+           "build_loss", "build_roi_extractor", "build_shared_head", "build_detector"]
 
 
 def build_model(cfg: dict | list[dict], default_args: dict | None = None) -> nn.Module:

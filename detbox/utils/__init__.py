@@ -14,6 +14,8 @@ _EXPORTS = {
     "load_state_dict": ".checkpoint",
     "resolve_checkpoint_path": ".checkpoint",
     "check_config": ".config_check",
+    "collect_env": "..engine.env",
+    "get_root_logger": "..engine.logging",
     "tune_malloc": ".malloc",
 }
 
