@@ -29,4 +29,7 @@ fi
 $PIP install --no-deps 'mmdet==2.28.2'
 $PIP install terminaltables 'scipy<1.14' 'matplotlib<3.9' six pycocotools 'numpy<2' \
     'torch==2.0.1' 'torchvision==0.15.2'
+# ConvNeXt configs import mmcls.models; PAA's reference uses scikit-learn's GaussianMixture.
+$PIP install --no-deps 'mmcls==0.25.0'
+$PIP install 'scikit-learn<1.6' 'numpy<2' 'torch==2.0.1'
 "$VENV/bin/python" -c "import mmdet, mmcv, mmcv.ops; print('mmdet', mmdet.__version__, 'mmcv', mmcv.__version__)"
