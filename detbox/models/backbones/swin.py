@@ -361,10 +361,12 @@ class SwinTransformer(BaseModule):
         ``absolute_pos_embed`` ``[1, L, C]`` (original layout) becomes ``[1, C, H, W]``, resized
         bicubically when its grid differs; bias tables of another window size are resized
         bicubically (a different number of heads is skipped with a warning); stored
-        ``relative_position_index`` buffers are dropped (recomputed for this window size).
+        ``relative_position_index`` buffers are replaced by the model's own (they depend only
+        on the window size).
         """
         own = self.state_dict()
-        out: OrderedDict[str, Tensor] = OrderedDict()
+        out: OrderedDict[str, Tensor] = OrderedDict(
+            (k, v) for k, v in own.items() if k.endswith("relative_position_index"))
         for key, value in state.items():
             if key.endswith("relative_position_index"):
                 continue
