@@ -4,7 +4,8 @@ The fake checkpoints here have the published files' layout (``{'model': state_di
 ``patch_embed.proj``, ``layers.N.blocks.M.{norm1,attn,norm2,mlp.fc1,mlp.fc2}``,
 ``layers.N.downsample.{reduction,norm}``, ``norm``, ``head`` and the stored
 ``relative_position_index`` / ``attn_mask`` buffers). They are made from a detbox model by a
-hand-written inverse conversion, so that a converted load must reproduce that model exactly.
+hand-written inverse conversion (``swin_release_layout.py``), so that a converted load must
+reproduce that model exactly.
 """
 
 import logging
@@ -16,46 +17,12 @@ import torch.nn.functional as F
 from detbox.models.backbones.swin import SwinTransformer
 from detbox.models.backbones.swin_converter import swin_converter
 from detbox.models.layers.transformer import PatchMerging
+from tests.models.backbones.swin_release_layout import original_layout
 
 URL = ("https://github.com/SwinTransformer/storage/releases/download/v1.0.0/"
        "swin_tiny_patch4_window7_224.pth")
 CFG = dict(embed_dims=8, depths=(2, 2, 1), num_heads=(1, 2, 2), window_size=3,
            strides=(4, 2, 2), out_indices=(0, 1, 2), drop_path_rate=0.0)
-
-
-def to_original_merge_order(value: torch.Tensor) -> torch.Tensor:
-    """Unfold order (c * 4 + p, p over (0,0), (0,1), (1,0), (1,1)) -> the original concat
-    order (q * C + c, q over (0,0), (1,0), (0,1), (1,1)), written as explicit index maps."""
-    features = value.shape[-1]
-    channels = features // 4
-    slot_of = {(0, 0): 0, (1, 0): 1, (0, 1): 2, (1, 1): 3}  # original x0, x1, x2, x3
-    unfold_pos = [(0, 0), (0, 1), (1, 0), (1, 1)]
-    out = torch.empty_like(value)
-    for c in range(channels):
-        for p, pos in enumerate(unfold_pos):
-            out[..., slot_of[pos] * channels + c] = value[..., c * 4 + p]
-    return out
-
-
-def original_layout(net: SwinTransformer) -> dict:
-    """``net``'s weights as the original Swin repository names and orders them."""
-    out = {}
-    for key, value in net.state_dict().items():
-        if key.startswith("norm") and key[4].isdigit():
-            continue  # the detection output norms do not exist in the release files
-        new = key.replace("stages.", "layers.").replace("attn.w_msa.", "attn.")
-        new = new.replace("ffn.layers.0.0.", "mlp.fc1.").replace("ffn.layers.1.", "mlp.fc2.")
-        new = new.replace("patch_embed.projection.", "patch_embed.proj.")
-        if ".downsample." in key:
-            value = to_original_merge_order(value)
-        out[new] = value.clone()
-        if new.endswith("attn.relative_position_index"):
-            out[new.replace("attn.relative_position_index", "attn_mask")] = torch.zeros(4, 9, 9)
-    out["norm.weight"] = torch.ones(32)
-    out["norm.bias"] = torch.zeros(32)
-    out["head.weight"] = torch.randn(1000, 32)
-    out["head.bias"] = torch.zeros(1000)
-    return out
 
 
 def random_net(**overrides) -> SwinTransformer:
