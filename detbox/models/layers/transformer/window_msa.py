@@ -24,6 +24,8 @@ State_dict (MMDetection v2's): ``w_msa.relative_position_bias_table``
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -68,10 +70,14 @@ def window_reverse(windows: Tensor, height: int, width: int) -> Tensor:
     return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, height, width, windows.shape[-1])
 
 
+@lru_cache(maxsize=32)
 def shift_window_mask(height: int, width: int, window_size: int, shift_size: int,
                       device: torch.device | None = None) -> Tensor:
     """``Tensor[nW, ws*ws, ws*ws]``: 0 for token pairs of the same region of a shifted window,
-    -100 for pairs that the cyclic shift brought together (``height``, ``width`` padded)."""
+    -100 for pairs that the cyclic shift brought together (``height``, ``width`` padded).
+
+    Cached per arguments (the blocks of a stage share it); do not modify the result in place.
+    """
     region = torch.zeros(height, width, device=device)
     bounds = (slice(0, -window_size), slice(-window_size, -shift_size), slice(-shift_size, None))
     label = 0
