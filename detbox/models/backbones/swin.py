@@ -27,9 +27,7 @@ window size is resized (bicubic), as is an absolute position embedding of anothe
 from __future__ import annotations
 
 import logging
-import math
 import warnings
-from collections import OrderedDict
 from typing import Sequence
 
 import torch
@@ -43,7 +41,7 @@ from ..base_module import BaseModule, ModuleList
 from ..layers import build_norm_layer
 from ..layers.transformer import FFN, PatchEmbed, PatchMerging, to_2tuple
 from ..layers.transformer.window_msa import ShiftWindowMSA
-from .swin_converter import swin_converter
+from .swin_converter import fit_state_dict, select_backbone_keys, swin_converter
 
 __all__ = ["SwinBlock", "SwinBlockSequence", "SwinTransformer"]
 
@@ -334,89 +332,10 @@ class SwinTransformer(BaseModule):
         elif any(k.startswith("layers.0.blocks.") for k in state):
             logger.warning("%s looks like an original Swin release file (layers.N.blocks...); "
                            "set convert_weights=True in the backbone config", checkpoint)
-        state = self.select_backbone_keys(state, prefix, checkpoint)
-        state = self.adapt_state_dict(state)
+        state = select_backbone_keys(state, prefix, checkpoint)
+        state = fit_state_dict(state, self.state_dict())
         logger.info("load SwinTransformer from: %s", checkpoint)
         load_state_dict(self, state, strict=False, logger=logger, source=checkpoint)
-
-    @staticmethod
-    def select_backbone_keys(state: dict[str, Tensor], prefix: str | None,
-                             source: str) -> OrderedDict[str, Tensor]:
-        """The backbone's part of ``state``: keys under ``prefix`` (default ``'backbone.'``
-        where present), without it and without ``module.``."""
-        wanted = prefix if prefix is not None else "backbone."
-        if wanted and not wanted.endswith("."):
-            wanted += "."
-        if any(k.startswith(wanted) for k in state):
-            state = OrderedDict((k[len(wanted):], v) for k, v in state.items()
-                                if k.startswith(wanted))
-        elif prefix is not None:
-            raise KeyError(f"{prefix} is not in the pretrained model {source}")
-        return OrderedDict((k[7:] if k.startswith("module.") else k, v)
-                           for k, v in state.items())
-
-    def adapt_state_dict(self, state: dict[str, Tensor]) -> OrderedDict[str, Tensor]:
-        """Fit a loaded backbone state_dict to this model's sizes.
-
-        ``absolute_pos_embed`` ``[1, L, C]`` (original layout) becomes ``[1, C, H, W]``, resized
-        bicubically when its grid differs; bias tables of another window size are resized
-        bicubically (a different number of heads is skipped with a warning); stored
-        ``relative_position_index`` buffers are replaced by the model's own (they depend only
-        on the window size).
-        """
-        own = self.state_dict()
-        out: OrderedDict[str, Tensor] = OrderedDict(
-            (k, v) for k, v in own.items() if k.endswith("relative_position_index"))
-        for key, value in state.items():
-            if key.endswith("relative_position_index"):
-                continue
-            if key == "absolute_pos_embed" and key in own:
-                value = self._fit_abs_pos_embed(value, own[key])
-                if value is None:
-                    continue
-            elif "relative_position_bias_table" in key and key in own:
-                value = self._fit_bias_table(key, value, own[key])
-                if value is None:
-                    continue
-            out[key] = value
-        return out
-
-    @staticmethod
-    def _fit_abs_pos_embed(value: Tensor, target: Tensor) -> Tensor | None:
-        _, channels, height, width = target.shape
-        if value.dim() == 3:  # [1, L, C] row-major
-            side = math.isqrt(value.shape[1])
-            if value.shape[2] != channels or (value.shape[1] != height * width
-                                              and side * side != value.shape[1]):
-                logger.warning("absolute_pos_embed %s does not fit %s, not loaded",
-                               tuple(value.shape), tuple(target.shape))
-                return None
-            grid = (height, width) if value.shape[1] == height * width else (side, side)
-            value = value.reshape(value.shape[0], *grid, channels).permute(0, 3, 1, 2)
-        if value.dim() != 4 or value.shape[1] != channels:
-            logger.warning("absolute_pos_embed %s does not fit %s, not loaded",
-                           tuple(value.shape), tuple(target.shape))
-            return None
-        if tuple(value.shape[2:]) != (height, width):
-            logger.info("resize absolute_pos_embed from %s to %s (bicubic)",
-                        tuple(value.shape[2:]), (height, width))
-            value = F.interpolate(value.float(), size=(height, width), mode="bicubic",
-                                  align_corners=False)
-        return value[:1].contiguous()
-
-    @staticmethod
-    def _fit_bias_table(key: str, value: Tensor, target: Tensor) -> Tensor | None:
-        (len1, heads1), (len2, heads2) = value.shape, target.shape
-        if heads1 != heads2:
-            logger.warning("%s has %d heads in the checkpoint and %d in the model, not loaded",
-                           key, heads1, heads2)
-            return None
-        if len1 == len2:
-            return value
-        side1, side2 = math.isqrt(len1), math.isqrt(len2)
-        resized = F.interpolate(value.permute(1, 0).reshape(1, heads1, side1, side1).float(),
-                                size=(side2, side2), mode="bicubic")
-        return resized.view(heads2, len2).permute(1, 0).contiguous()
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[B, C, H, W]`` -> the normalised maps ``[B, C_i, H_i, W_i]`` of
