@@ -11,8 +11,8 @@ For each model of ``MODELS`` (``configs/*.py``) it builds the model with MMDetec
 * ``det/{i}/{c}``: ``inference_detector`` on ``../mmdet_reference/images/*.png`` (one at a
   time), ``meta/{i}/*``;
 * ``inter/backbone/{l}``, ``inter/neck/{l}``: summaries of image 0's features;
-* ``train/loss/<name>``: one training step's losses (``forward_train`` in train mode) on a
-  fixed batch: images 0 and 2 through the test pipeline (no flip), zero-padded at the
+* ``train/loss/<name>``: one training step's losses (``forward_train`` in train mode, the
+  model built with the config's ``train_cfg``) on a fixed batch: images 0 and 2 through the test pipeline (no flip), zero-padded at the
   bottom/right to a common size, with the ground truth of ``TRAIN_GT``; ``train/grad/<key>``:
   summaries of a few gradients of the summed loss.
 
@@ -129,8 +129,13 @@ def run_model(name, cfg_path, images, cw, base):
         for level, t in enumerate(model.neck(feats)):
             base._summary(f"inter/neck/{level}", t, npz)
 
-    # one training step on a fixed batch
+    # one training step on a fixed batch (init_detector drops train_cfg: build anew)
+    from mmcv import Config
+    from mmdet.models import build_detector
+
     imgs, metas = test_inputs(model, [images[i] for i in TRAIN_IMAGES])
+    model = build_detector(Config.fromfile(str(cfg_path)).model)
+    model.load_state_dict(weights, strict=True)
     batch = train_batch(imgs)
     gt_bboxes = [torch.tensor(TRAIN_GT[i][0]) for i in TRAIN_IMAGES]
     gt_labels = [torch.tensor(TRAIN_GT[i][1]) for i in TRAIN_IMAGES]

@@ -16,6 +16,8 @@ import torch
 
 from detbox.apis import inference_detector, init_detector
 from detbox.apis.inference import _prepare, _test_pipeline
+from detbox.config import Config
+from detbox.models.builder import build_detector
 from tests.conftest import DATA
 
 REF = DATA / "mmdet_reference_swin"
@@ -91,25 +93,23 @@ def test_training_step_losses_equal_mmdetection(model_and_ref):
     batch = make.train_batch(imgs)
     gt_bboxes = [torch.tensor(make.TRAIN_GT[i][0]) for i in make.TRAIN_IMAGES]
     gt_labels = [torch.tensor(make.TRAIN_GT[i][1]) for i in make.TRAIN_IMAGES]
+    model = build_detector(Config.fromfile(REF / "configs" / MODELS[name]).model)
+    model.load_state_dict(calibrated_state_dict(REF / f"keys_{name}.json"), strict=True)
     model.train()
-    try:
-        model.zero_grad()
-        losses = model(batch, metas, return_loss=True, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
-        expected = {k[len("train/loss/"):]: float(ref[k]) for k in ref.files
-                    if k.startswith("train/loss/")}
-        assert set(losses) == set(expected)
-        total = 0
-        for key, value in losses.items():
-            value = sum(value) if isinstance(value, (list, tuple)) else value
-            assert float(value) == pytest.approx(expected[key], rel=1e-4), key
-            total = total + value
-        total.backward()
-        params = dict(model.named_parameters())
-        for key in make.GRAD_KEYS:
-            prefix = f"train/grad/{key}"
-            grad = params[key].grad.reshape(-1)[ref[f"{prefix}/sample_idx"]].numpy()
-            scale = float(np.abs(ref[f"{prefix}/samples"]).max())
-            np.testing.assert_allclose(grad, ref[f"{prefix}/samples"], rtol=1e-3,
-                                       atol=1e-4 * scale, err_msg=key)
-    finally:
-        model.eval()
+    losses = model(batch, metas, return_loss=True, gt_bboxes=gt_bboxes, gt_labels=gt_labels)
+    expected = {k[len("train/loss/"):]: float(ref[k]) for k in ref.files
+                if k.startswith("train/loss/")}
+    assert set(losses) == set(expected)
+    total = 0
+    for key, value in losses.items():
+        value = sum(value) if isinstance(value, (list, tuple)) else value
+        assert float(value.detach()) == pytest.approx(expected[key], rel=1e-4), key
+        total = total + value
+    total.backward()
+    params = dict(model.named_parameters())
+    for key in make.GRAD_KEYS:
+        prefix = f"train/grad/{key}"
+        grad = params[key].grad.reshape(-1)[ref[f"{prefix}/sample_idx"]].numpy()
+        scale = float(np.abs(ref[f"{prefix}/samples"]).max())
+        np.testing.assert_allclose(grad, ref[f"{prefix}/samples"], rtol=1e-3,
+                                   atol=1e-4 * scale, err_msg=key)
