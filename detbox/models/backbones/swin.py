@@ -327,9 +327,13 @@ class SwinTransformer(BaseModule):
         if not isinstance(ckpt, dict):
             raise RuntimeError(f"no state_dict found in checkpoint {checkpoint}")
         state = ckpt.get("state_dict", ckpt.get("model", ckpt))
-        if self.convert_weights:
+        release_layout = any(k.startswith("layers.0.blocks.") for k in state)
+        if self.convert_weights and release_layout:
             state = swin_converter(state)
-        elif any(k.startswith("layers.0.blocks.") for k in state):
+        elif self.convert_weights:
+            logger.info("%s is not in the Swin release layout (no layers.N.blocks.*): loaded "
+                        "without conversion", checkpoint)
+        elif release_layout:
             logger.warning("%s looks like an original Swin release file (layers.N.blocks...); "
                            "set convert_weights=True in the backbone config", checkpoint)
         state = select_backbone_keys(state, prefix, checkpoint)
