@@ -138,3 +138,19 @@ def test_detbox_checkpoint_with_backbone_prefix_loads_without_conversion(tmp_pat
         loaded.init_weights()
         for key, value in net.state_dict().items():
             assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_init_cfg_prefix_selects_the_backbone_keys(tmp_path):
+    net = random_net()
+    path = tmp_path / "teacher.pth"
+    torch.save({"state_dict": {f"teacher.backbone.{k}": v for k, v in net.state_dict().items()}},
+               path)
+    loaded = SwinTransformer(**CFG, init_cfg=dict(type="Pretrained", checkpoint=str(path),
+                                                  prefix="teacher.backbone."))
+    loaded.init_weights()
+    for key, value in net.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    wrong = SwinTransformer(**CFG, init_cfg=dict(type="Pretrained", checkpoint=str(path),
+                                                 prefix="student."))
+    with pytest.raises(KeyError, match="student.*teacher"):
+        wrong.init_weights()
