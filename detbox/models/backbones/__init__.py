@@ -3,5 +3,7 @@
 from .mobilenet_v2 import MobileNetV2
 from .resnet import BasicBlock, Bottleneck, ResNet, ResNetV1d
 from .resnext import ResNeXt
+from .swin import SwinTransformer
 
-__all__ = ["MobileNetV2", "ResNet", "ResNetV1d", "ResNeXt", "BasicBlock", "Bottleneck"]
+__all__ = ["MobileNetV2", "ResNet", "ResNetV1d", "ResNeXt", "BasicBlock", "Bottleneck",
+           "SwinTransformer"]
