@@ -1,6 +1,5 @@
 """Every one-stage model config we ship builds and runs a training and a test step on CPU."""
 
-import time
 
 import numpy as np
 import pytest
@@ -83,9 +82,8 @@ def run_one_step(rel):
 
 @pytest.mark.parametrize("rel", TINY)
 def test_tiny_config_trains_and_tests_one_step(rel):
-    start = time.perf_counter()
+    # (speed belongs in bench/, not in a timed assertion that fails on a loaded machine)
     run_one_step(rel)
-    assert time.perf_counter() - start < 20
 
 
 GROUPS = model_groups()
