@@ -47,6 +47,12 @@ def parse_args(argv=None):
     parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"],
                         default="none", help="job launcher")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    parser.add_argument("--trust-checkpoint", action="store_true",
+                        help="load checkpoints  even if they "
+                        "hold objects beyond plain weights and numbers; this runs code from "
+                        "the file, so only for files you trust")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of errors")
     args = parser.parse_args(argv)
     if "LOCAL_RANK" not in os.environ:
         os.environ["LOCAL_RANK"] = str(args.local_rank)
@@ -73,7 +79,8 @@ def main(argv=None):
         show_dir=args.show_dir, show_score_thr=args.show_score_thr,
         eval_options=args.eval_options, cfg_options=args.cfg_options, launcher=args.launcher,
         gpu_id=args.gpu_ids[0] if args.gpu_ids else args.gpu_id,
-        gpu_collect=args.gpu_collect, tmpdir=args.tmpdir)
+        gpu_collect=args.gpu_collect, tmpdir=args.tmpdir,
+        trust_checkpoint=args.trust_checkpoint)
     if metrics is not None:
         print(metrics)
 
