@@ -1,8 +1,7 @@
 """Shared fixtures: paths of the repository and its test data."""
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import pytest
 
