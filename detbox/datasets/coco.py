@@ -82,7 +82,7 @@ class CocoDataset(CustomDataset):
                 f"{list(keys)}, found {found}")
         self._set_categories(data["categories"], ann_file)
         # boxes _parse_ann_info leaves out, by reason (for the data check's report)
-        self.dropped_boxes = {"ignore flag": 0, "outside the image": 0, "zero area": 0,
+        self.dropped_boxes = {"zero area": 0, "outside the image": 0, "ignore flag": 0,
                               "crowd (ignored)": 0}
 
         images = data["images"]
@@ -186,11 +186,12 @@ class CocoDataset(CustomDataset):
             inter_h = max(0, min(y1 + h, height) - max(y1, 0))
             if ann["category_id"] not in cat_set:
                 continue
-            if inter_w * inter_h == 0:
-                drop("outside the image")
-                continue
+            # (both drop the box; v2 tests overlap first, the count names the size first)
             if ann.get("area", w * h) <= 0 or w < 1 or h < 1:
                 drop("zero area")
+                continue
+            if inter_w * inter_h == 0:
+                drop("outside the image")
                 continue
             box = [x1, y1, x1 + w, y1 + h]
             if ann.get("iscrowd", False):
