@@ -111,7 +111,7 @@ def _classes_from_config(cfg: Config) -> Sequence[str] | None:
     from ..evaluation import get_classes
 
     warnings.warn("the checkpoint and config name no classes; using COCO's", UserWarning,
-                  stacklevel=3)
+                  stacklevel=5)
     return get_classes("coco")
 
 
