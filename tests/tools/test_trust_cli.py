@@ -112,6 +112,11 @@ def test_load_from_and_resume_from_refuse_a_checkpoint_that_carries_code(tree, c
     with trusted_checkpoints():
         runner = _train(cfg, tree / "trusted")
     assert marker.exists() and runner.epoch == 1 and runner.iter == 2
+    marker.unlink()
+    cfg = load_config(tree / FASTER, {"runner.max_epochs": 0, "load_from": str(evil)})
+    with trusted_checkpoints():
+        _train(cfg, tree / "trusted_load_from")
+    assert marker.exists()
 
 
 def test_load_from_a_checkpoint_of_another_model_is_an_error(tree, clean_logger):
