@@ -19,7 +19,8 @@ from detbox.config import DictAction
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Test (and evaluate) a detector")
     parser.add_argument("config", help="test config file path")
-    parser.add_argument("checkpoint", help="checkpoint file")
+    parser.add_argument("checkpoint", help="checkpoint file (or URL, downloaded into the torch "
+                        "hub cache)")
     parser.add_argument("--work-dir", help="the dir to save the file with the metrics")
     parser.add_argument("--out", help="output result file in pickle format")
     parser.add_argument("--gpu-ids", type=int, nargs="+",
@@ -64,7 +65,8 @@ def parse_args(argv=None):
         args.eval_options = args.options
     check_test_options(args.out, args.eval, args.format_only, args.show, args.show_dir)
     for kind, path in (("config", args.config), ("checkpoint", args.checkpoint)):
-        if not os.path.isfile(path):  # fail before the (slow) imports
+        # fail before the (slow) imports; URLs and torchvision:// names are fetched later
+        if "://" not in path and not os.path.isfile(path):
             raise FileNotFoundError(f"{kind} file not found: {path}")
     return args
 

@@ -102,7 +102,7 @@ def check_test_options(out: str | None, eval_metrics: Any, format_only: bool, sh
 
 
 def read_checkpoint(path: str) -> dict:
-    """Load a checkpoint file (CPU tensors).
+    """Load a checkpoint file or name (``https://...``, ``torchvision://...``) on the CPU.
 
     Raises:
         FileNotFoundError: no such file.
@@ -111,10 +111,10 @@ def read_checkpoint(path: str) -> dict:
     """
     from ..utils.checkpoint import load_checkpoint_file
 
-    if not os.path.isfile(path):
+    if "://" not in path and not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint file not found: {path}")
     try:
-        ckpt = load_checkpoint_file(path, map_location="cpu")
+        ckpt = load_checkpoint_file(path, map_location="cpu")  # URLs: found or downloaded
     except UnsafeCheckpointError:
         raise
     except RuntimeError as err:

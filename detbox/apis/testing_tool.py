@@ -109,7 +109,7 @@ def _run_test(config: str, checkpoint: str, work_dir: str | None, out: str | Non
     check_test_options(out, eval_metrics, format_only, show, show_dir)
     cfg = _prepare_cfg(load_config(config, cfg_options))
     classes_note = sync_num_classes(cfg)
-    if not osp.isfile(checkpoint):
+    if "://" not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f"checkpoint file not found: {checkpoint}")
     setup_multi_processes(cfg)
     if cfg.get("cudnn_benchmark", False):

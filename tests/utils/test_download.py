@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from detbox.apis.runtime import read_checkpoint
 from detbox.utils.checkpoint import hub_checkpoint_dir, load_checkpoint, resolve_checkpoint_path
 from detbox.utils.download import DownloadError
 from tests.utils.weights_server import WeightsServer
@@ -57,6 +58,7 @@ def test_first_use_downloads_second_use_does_not(hub):
         assert server.requests == [f"/zoo/{name}"]
         assert resolve_checkpoint_path(url) == str(hub / name)
         load_checkpoint(Net(), url)
+        assert read_checkpoint(url)["meta"] == {"epoch": 1}  # what tools/test.py reads
         assert len(server.requests) == 1  # cached: no second request
 
 
