@@ -25,7 +25,8 @@ def _untrusted(monkeypatch):
 
 @pytest.fixture(scope="module")
 def weights():
-    return init_detector(TINY).state_dict()
+    with pytest.warns(UserWarning, match="using COCO's"):
+        return init_detector(TINY).state_dict()
 
 
 def test_init_detector_refuses_a_payload_and_loads_it_when_trusted(tmp_path, weights):
