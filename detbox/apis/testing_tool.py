@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..datasets import build_dataloader, build_dataset
-from ..datasets.data_check import check_dataset
+from ..datasets.data_check import check_dataset, split_skip_invalid
 from ..engine import build_ddp, get_dist_info, get_root_logger, get_time_str, init_dist
 from ..evaluation import multi_gpu_test, single_gpu_test
 from ..models.builder import build_detector
@@ -38,7 +38,6 @@ from .runtime import (
     setup_multi_processes,
 )
 from .train import get_device
-from .train_tool import dataset_config
 
 __all__ = ["run_test", "load_test_checkpoint", "EVAL_HOOK_KEYS"]
 
@@ -124,7 +123,7 @@ def _run_test(config: str, checkpoint: str, work_dir: str | None, out: str | Non
 
     if classes_note:
         logger.info(classes_note)
-    test_cfg, skip = dataset_config(cfg.data.test)
+    test_cfg, skip = split_skip_invalid(cfg.data.test)
     dataset = build_dataset(test_cfg)
     check_dataset(dataset, "data.test", skip_invalid=skip, logger=logger)
     data_loader = build_dataloader(dataset, **_test_loader_args(cfg, distributed))

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..datasets import build_dataloader, build_dataset
-from ..datasets.data_check import check_dataset
+from ..datasets.data_check import check_dataset, split_skip_invalid
 from ..engine import (
     DistSamplerSeedHook,
     EpochBasedRunner,
@@ -103,9 +103,7 @@ def _register_eval_hook(runner: Any, cfg: Any, distributed: bool) -> None:
     val_loader_args = dict(samples_per_gpu=1, workers_per_gpu=2, dist=distributed,
                            shuffle=False, persistent_workers=False)
     val_loader_args.update(cfg.data.get("val_dataloader", {}))
-    from .train_tool import dataset_config
-
-    val_cfg, skip = dataset_config(cfg.data.val)
+    val_cfg, skip = split_skip_invalid(cfg.data.val)
     val_dataset = build_dataset(val_cfg, dict(test_mode=True))
     check_dataset(val_dataset, "data.val", skip_invalid=skip, logger=runner.logger)
     val_loader = build_dataloader(val_dataset, **val_loader_args)

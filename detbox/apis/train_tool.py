@@ -9,7 +9,6 @@ before training starts (:func:`~detbox.datasets.data_check.check_dataset`).
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import os.path as osp
@@ -19,7 +18,7 @@ import torch
 
 from .. import __version__
 from ..datasets import build_dataset
-from ..datasets.data_check import check_dataset
+from ..datasets.data_check import check_dataset, split_skip_invalid
 from ..engine import (
     collect_env,
     format_env,
@@ -54,21 +53,14 @@ def _enable_auto_scale_lr(cfg: Any, logger: logging.Logger) -> None:
                        "base_batch_size=...); the learning rate is not scaled")
 
 
-def dataset_config(ds_cfg: Any) -> tuple[Any, bool]:
-    """A copy of a dataset config without ``skip_invalid_images``, and that setting."""
-    ds_cfg = copy.deepcopy(ds_cfg)
-    skip = bool(ds_cfg.pop("skip_invalid_images", False)) if isinstance(ds_cfg, dict) else False
-    return ds_cfg, skip
-
-
 def _train_datasets(cfg: Any, logger: logging.Logger) -> list:
-    train_cfg, skip = dataset_config(cfg.data.train)
+    train_cfg, skip = split_skip_invalid(cfg.data.train)
     datasets = [build_dataset(train_cfg)]
     check_dataset(datasets[0], "data.train", skip_invalid=skip, logger=logger)
     if len(cfg.workflow) == 2:
         if "val" not in [mode for mode, _ in cfg.workflow]:
             raise UsageError(f"a workflow of two phases needs a 'val' phase, got {cfg.workflow}")
-        val, skip = dataset_config(cfg.data.val)
+        val, skip = split_skip_invalid(cfg.data.val)
         train = cfg.data.train
         val["pipeline"] = train.get("pipeline", (train.get("dataset") or {}).get("pipeline"))
         datasets.append(build_dataset(val))

@@ -16,6 +16,7 @@ warning.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import os.path as osp
@@ -25,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataCheckError", "DataReport", "check_dataset", "base_datasets", "check_image_file"]
+__all__ = ["DataCheckError", "DataReport", "check_dataset", "base_datasets", "check_image_file",
+           "split_skip_invalid"]
 
 _LOGGER = logging.getLogger(__name__)
 _LIST_LIMIT = 20
@@ -78,6 +80,17 @@ class DataReport:
             if len(self.corrupt) > _LIST_LIMIT:
                 lines.append(f"  ... and {len(self.corrupt) - _LIST_LIMIT} more")
         return "\n".join(lines)
+
+
+def split_skip_invalid(ds_cfg: Any) -> tuple[Any, bool]:
+    """A copy of a dataset config without ``skip_invalid_images``, and that setting.
+
+    >>> split_skip_invalid(dict(type='CocoDataset', skip_invalid_images=True))
+    ({'type': 'CocoDataset'}, True)
+    """
+    ds_cfg = copy.deepcopy(ds_cfg)
+    skip = bool(ds_cfg.pop("skip_invalid_images", False)) if isinstance(ds_cfg, dict) else False
+    return ds_cfg, skip
 
 
 def check_image_file(path: str) -> str | None:
