@@ -12,8 +12,7 @@ import argparse
 import logging
 import sys
 
-from detbox.apis import init_detector, load_config
-from detbox.apis.demo import run_demo
+from detbox.apis.runtime import run_tool
 from detbox.visualization import COLORS
 
 
@@ -32,17 +31,25 @@ def main(argv=None) -> int:
                         help="box colours: one per class ('random') or one for all")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
                         help="override config settings, e.g. model.test_cfg.rcnn.score_thr=0.5")
+    parser.add_argument("--trust-checkpoint", action="store_true",
+                        help="load CHECKPOINT even if it holds objects beyond plain weights "
+                        "(runs code from the file: only for files you trust)")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of errors")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        model = init_detector(cfg, args.checkpoint, device=args.device)
-        written = run_demo(model, args.img, out_file=args.out_file, out_dir=args.out_dir,
-                           score_thr=args.score_thr, batch_size=args.batch_size,
-                           palette=args.palette)
-    except (OSError, KeyError, TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    return run_tool(lambda: _run(args), debug=args.debug or None)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from detbox.apis import init_detector, load_config
+    from detbox.apis.demo import run_demo
+
+    cfg = load_config(args.config, args.cfg_options)
+    model = init_detector(cfg, args.checkpoint, device=args.device,
+                          trust_checkpoint=args.trust_checkpoint)
+    written = run_demo(model, args.img, out_file=args.out_file, out_dir=args.out_dir,
+                       score_thr=args.score_thr, batch_size=args.batch_size,
+                       palette=args.palette)
     print(written[0] if len(written) == 1 else f"{len(written)} images in {args.out_dir}")
     return 0
 

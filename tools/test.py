@@ -19,7 +19,8 @@ from detbox.config import DictAction
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Test (and evaluate) a detector")
     parser.add_argument("config", help="test config file path")
-    parser.add_argument("checkpoint", help="checkpoint file")
+    parser.add_argument("checkpoint", help="checkpoint file (or URL, downloaded into the torch "
+                        "hub cache)")
     parser.add_argument("--work-dir", help="the dir to save the file with the metrics")
     parser.add_argument("--out", help="output result file in pickle format")
     parser.add_argument("--gpu-ids", type=int, nargs="+",
@@ -47,6 +48,12 @@ def parse_args(argv=None):
     parser.add_argument("--launcher", choices=["none", "pytorch", "slurm", "mpi"],
                         default="none", help="job launcher")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    parser.add_argument("--trust-checkpoint", action="store_true",
+                        help="load checkpoints  even if they "
+                        "hold objects beyond plain weights and numbers; this runs code from "
+                        "the file, so only for files you trust")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of errors")
     args = parser.parse_args(argv)
     if "LOCAL_RANK" not in os.environ:
         os.environ["LOCAL_RANK"] = str(args.local_rank)
@@ -58,7 +65,8 @@ def parse_args(argv=None):
         args.eval_options = args.options
     check_test_options(args.out, args.eval, args.format_only, args.show, args.show_dir)
     for kind, path in (("config", args.config), ("checkpoint", args.checkpoint)):
-        if not os.path.isfile(path):  # fail before the (slow) imports
+        # fail before the (slow) imports; URLs and torchvision:// names are fetched later
+        if "://" not in path and not os.path.isfile(path):
             raise FileNotFoundError(f"{kind} file not found: {path}")
     return args
 
@@ -73,7 +81,8 @@ def main(argv=None):
         show_dir=args.show_dir, show_score_thr=args.show_score_thr,
         eval_options=args.eval_options, cfg_options=args.cfg_options, launcher=args.launcher,
         gpu_id=args.gpu_ids[0] if args.gpu_ids else args.gpu_id,
-        gpu_collect=args.gpu_collect, tmpdir=args.tmpdir)
+        gpu_collect=args.gpu_collect, tmpdir=args.tmpdir,
+        trust_checkpoint=args.trust_checkpoint)
     if metrics is not None:
         print(metrics)
 

@@ -51,6 +51,12 @@ def parse_args(argv=None):
     parser.add_argument("--auto-scale-lr", action="store_true",
                         help="scale the learning rate by the total batch size "
                         "(auto_scale_lr.base_batch_size in the config)")
+    parser.add_argument("--trust-checkpoint", action="store_true",
+                        help="load checkpoints (load_from, resume, Pretrained) even if they "
+                        "hold objects beyond plain weights and numbers; this runs code from "
+                        "the file, so only for files you trust")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of errors")
     args = parser.parse_args(argv)
     if "LOCAL_RANK" not in os.environ:
         os.environ["LOCAL_RANK"] = str(args.local_rank)
@@ -76,7 +82,7 @@ def main(argv=None):
         auto_resume=args.auto_resume, validate=not args.no_validate, gpu_ids=gpu_ids,
         seed=args.seed, diff_seed=args.diff_seed, deterministic=args.deterministic,
         cfg_options=args.cfg_options, launcher=args.launcher,
-        auto_scale_lr=args.auto_scale_lr)
+        auto_scale_lr=args.auto_scale_lr, trust_checkpoint=args.trust_checkpoint)
 
 
 if __name__ == "__main__":

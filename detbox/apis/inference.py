@@ -25,24 +25,47 @@ ImageInput = str | os.PathLike | np.ndarray
 
 
 def init_detector(config: str | os.PathLike | Config, checkpoint: str | None = None,
-                  device: str | torch.device = "cpu", cfg_options: dict | None = None
-                  ) -> nn.Module:
+                  device: str | torch.device = "cpu", cfg_options: dict | None = None,
+                  trust_checkpoint: bool = False) -> nn.Module:
     """Build a detector from a config, load a checkpoint, and put it in eval mode.
+
+    The heads' ``num_classes`` follow the config's ``classes``
+    (:func:`~detbox.apis.num_classes.sync_num_classes`). The checkpoint is read without
+    running code from it (:mod:`detbox.utils.safe_load`).
 
     Args:
         config: config file path or a loaded :class:`Config`.
-        checkpoint: checkpoint path (or ``torchvision://``-style name); ``None`` keeps the
-            initial weights.
+        checkpoint: checkpoint path (or ``torchvision://``-style name, downloaded if needed);
+            ``None`` keeps the initial weights.
         device: where the model runs.
         cfg_options: ``{'a.b': value}`` overrides.
+        trust_checkpoint: also load checkpoints that hold objects outside the allow-list
+            (this runs code from the file: only for files you trust).
 
     Returns:
         The model, with ``model.cfg`` (the config) and ``model.CLASSES`` set.
+
+    Raises:
+        UnsafeCheckpointError: the checkpoint holds other objects than plain data.
+        CheckpointError: none of its weights is the model's (a checkpoint of another model).
     """
+    from ..utils.safe_load import trusted_checkpoints
+
+    with trusted_checkpoints(trust_checkpoint):
+        return _init_detector(config, checkpoint, device, cfg_options)
+
+
+def _init_detector(config: str | os.PathLike | Config, checkpoint: str | None,
+                   device: str | torch.device, cfg_options: dict | None) -> nn.Module:
     import_registering_packages()
     cfg = Config.fromfile(config) if not isinstance(config, Config) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    from .num_classes import sync_num_classes
+
+    note = sync_num_classes(cfg)
+    if note:
+        logger.info(note)
     if "pretrained" in cfg.model:
         cfg.model.pretrained = None
     elif "init_cfg" in cfg.model.get("backbone", {}):
@@ -88,7 +111,7 @@ def _classes_from_config(cfg: Config) -> Sequence[str] | None:
     from ..evaluation import get_classes
 
     warnings.warn("the checkpoint and config name no classes; using COCO's", UserWarning,
-                  stacklevel=3)
+                  stacklevel=5)
     return get_classes("coco")
 
 

@@ -3,7 +3,8 @@
 :func:`run_tool` runs a tool's ``main`` and turns the mistakes a user can make (a missing
 file, a typo in the config, a checkpoint of another model, contradictory options) into one
 ``error: ...`` message on stderr and exit status 1, instead of a traceback. Programming
-errors still show their traceback; so does everything when ``DETBOX_DEBUG=1`` is set.
+errors still show their traceback; so does everything with ``--debug`` on the command line
+(any tool) or ``DETBOX_DEBUG=1`` in the environment.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any, Callable
 from ..config.validate import ConfigValidationError
 from ..registry import ConfigArgumentError, UnknownTypeError
 from ..utils.malloc import tune_malloc
+from ..utils.safe_load import CheckpointError, UnsafeCheckpointError
 
-__all__ = ["UsageError", "CheckpointError", "USER_ERRORS", "run_tool", "read_checkpoint",
+__all__ = ["UsageError", "CheckpointError", "UnsafeCheckpointError", "USER_ERRORS", "run_tool",
+           "read_checkpoint",
            "checkpoint_state_for", "check_test_options", "setup_multi_processes"]
 
 
@@ -29,15 +32,18 @@ class UsageError(ValueError):
     """Options or inputs of a tool that cannot work (contradictory, missing, not found)."""
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: unreadable, or its weights do not fit the model."""
-
-
 # Exceptions that describe a user's mistake well enough on their own.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     OSError, SyntaxError, ImportError, ConfigValidationError, ConfigArgumentError,
     UnknownTypeError, UsageError, CheckpointError,
 )
+
+
+def _is_user_error(err: BaseException) -> bool:
+    if isinstance(err, USER_ERRORS):
+        return True
+    data_check = sys.modules.get("detbox.datasets.data_check")  # imported only if used
+    return data_check is not None and isinstance(err, data_check.DataCheckError)
 
 
 def _log_to_files(message: str) -> None:
@@ -49,14 +55,22 @@ def _log_to_files(message: str) -> None:
             handler.handle(record)
 
 
-def run_tool(main: Callable[[], Any]) -> int:
-    """Call ``main()``; return the exit status (0, 1 for a user error, 130 if interrupted)."""
-    debug = os.environ.get("DETBOX_DEBUG", "") not in ("", "0")
+def run_tool(main: Callable[[], Any], debug: bool | None = None) -> int:
+    """Call ``main()``; return the exit status (0, 1 for a user error, 130 if interrupted).
+
+    ``--debug`` is taken out of ``sys.argv`` (so every tool accepts it) and, like ``debug``
+    or ``DETBOX_DEBUG=1``, shows the traceback of user errors too.
+    """
+    if debug is None:
+        debug = os.environ.get("DETBOX_DEBUG", "") not in ("", "0")
+    if "--debug" in sys.argv[1:]:
+        sys.argv = [a for i, a in enumerate(sys.argv) if i == 0 or a != "--debug"]
+        debug = True
     tune_malloc()  # big tensors stay in the heap: ~15% faster on CPU (see detbox.utils.malloc)
     try:
         main()
-    except USER_ERRORS as err:
-        if debug:
+    except Exception as err:
+        if debug or not _is_user_error(err):
             raise
         message = str(err).strip() or type(err).__name__
         if isinstance(err, SyntaxError) and err.filename:
@@ -88,18 +102,21 @@ def check_test_options(out: str | None, eval_metrics: Any, format_only: bool, sh
 
 
 def read_checkpoint(path: str) -> dict:
-    """Load a checkpoint file (CPU tensors).
+    """Load a checkpoint file or name (``https://...``, ``torchvision://...``) on the CPU.
 
     Raises:
         FileNotFoundError: no such file.
         CheckpointError: the file is not a readable checkpoint (truncated, not torch's).
+        UnsafeCheckpointError: it holds objects outside the allow-list (not trusted).
     """
     from ..utils.checkpoint import load_checkpoint_file
 
-    if not os.path.isfile(path):
+    if "://" not in path and not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint file not found: {path}")
     try:
-        ckpt = load_checkpoint_file(path, map_location="cpu")
+        ckpt = load_checkpoint_file(path, map_location="cpu")  # URLs: found or downloaded
+    except UnsafeCheckpointError:
+        raise
     except RuntimeError as err:
         raise CheckpointError(f"{err} (a truncated file, or not a checkpoint)") from err
     if not isinstance(ckpt, dict):

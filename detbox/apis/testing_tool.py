@@ -3,7 +3,9 @@ checkpoint, run it, then save, format, evaluate or draw the results (MMDetection
 
 Beyond v2, a checkpoint that does not fit the model (weights missing from it, or of other
 shapes: a checkpoint of another config) is an error instead of a warning followed by
-meaningless results.
+meaningless results; the checkpoint is read safely (:mod:`detbox.utils.safe_load`;
+``trust_checkpoint=True`` / ``--trust-checkpoint`` to load other objects);
+``num_classes`` follows ``classes``; the test images are checked first.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ import torch
 from torch import nn
 
 from ..datasets import build_dataloader, build_dataset
+from ..datasets.data_check import check_dataset, split_skip_invalid
 from ..engine import build_ddp, get_dist_info, get_root_logger, get_time_str, init_dist
 from ..evaluation import multi_gpu_test, single_gpu_test
 from ..models.builder import build_detector
 from ..utils.checkpoint import load_state_dict
+from ..utils.safe_load import trusted_checkpoints
 from .compat import compat_cfg
 from .config import load_config
 from .inference import place_model
+from .num_classes import sync_num_classes
 from .runtime import (
     check_test_options,
     checkpoint_state_for,
@@ -82,16 +87,28 @@ def run_test(config: str, checkpoint: str, work_dir: str | None = None,
              show_dir: str | None = None, show_score_thr: float = 0.3,
              eval_options: dict | None = None, cfg_options: dict | list | None = None,
              launcher: str = "none", gpu_id: int = 0, gpu_collect: bool = False,
-             tmpdir: str | None = None) -> dict | None:
+             tmpdir: str | None = None, trust_checkpoint: bool = False) -> dict | None:
     """Test ``checkpoint`` on ``data.test`` of ``config`` (``tools/test.py``'s options).
 
     Returns:
         The metrics of ``dataset.evaluate`` when ``eval_metrics`` is given (rank 0), else
         ``None``. With ``work_dir``, they are also written to ``eval_<timestamp>.json``.
     """
+    with trusted_checkpoints(trust_checkpoint):
+        return _run_test(config, checkpoint, work_dir, out, format_only, eval_metrics, show,
+                         show_dir, show_score_thr, eval_options, cfg_options, launcher, gpu_id,
+                         gpu_collect, tmpdir)
+
+
+def _run_test(config: str, checkpoint: str, work_dir: str | None, out: str | None,
+              format_only: bool, eval_metrics: Sequence[str] | None, show: bool,
+              show_dir: str | None, show_score_thr: float, eval_options: dict | None,
+              cfg_options: dict | list | None, launcher: str, gpu_id: int, gpu_collect: bool,
+              tmpdir: str | None) -> dict | None:
     check_test_options(out, eval_metrics, format_only, show, show_dir)
     cfg = _prepare_cfg(load_config(config, cfg_options))
-    if not osp.isfile(checkpoint):
+    classes_note = sync_num_classes(cfg)
+    if "://" not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f"checkpoint file not found: {checkpoint}")
     setup_multi_processes(cfg)
     if cfg.get("cudnn_benchmark", False):
@@ -104,7 +121,11 @@ def run_test(config: str, checkpoint: str, work_dir: str | None = None,
     rank = get_dist_info()[0]
     logger = get_root_logger(log_level=cfg.get("log_level", "INFO"))
 
-    dataset = build_dataset(cfg.data.test)
+    if classes_note:
+        logger.info(classes_note)
+    test_cfg, skip = split_skip_invalid(cfg.data.test)
+    dataset = build_dataset(test_cfg)
+    check_dataset(dataset, "data.test", skip_invalid=skip, logger=logger)
     data_loader = build_dataloader(dataset, **_test_loader_args(cfg, distributed))
     model = build_detector(cfg.model, test_cfg=cfg.get("test_cfg"))
     ckpt = load_test_checkpoint(model, checkpoint, config)

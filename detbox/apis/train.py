@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..datasets import build_dataloader, build_dataset
+from ..datasets.data_check import check_dataset, split_skip_invalid
 from ..engine import (
     DistSamplerSeedHook,
     EpochBasedRunner,
@@ -102,7 +103,9 @@ def _register_eval_hook(runner: Any, cfg: Any, distributed: bool) -> None:
     val_loader_args = dict(samples_per_gpu=1, workers_per_gpu=2, dist=distributed,
                            shuffle=False, persistent_workers=False)
     val_loader_args.update(cfg.data.get("val_dataloader", {}))
-    val_dataset = build_dataset(cfg.data.val, dict(test_mode=True))
+    val_cfg, skip = split_skip_invalid(cfg.data.val)
+    val_dataset = build_dataset(val_cfg, dict(test_mode=True))
+    check_dataset(val_dataset, "data.val", skip_invalid=skip, logger=runner.logger)
     val_loader = build_dataloader(val_dataset, **val_loader_args)
     eval_cfg = dict(cfg.get("evaluation") or {})
     eval_cfg["by_epoch"] = cfg.runner["type"] != "IterBasedRunner"

@@ -89,7 +89,7 @@ KNOWN_TOP_LEVEL = set(SECTIONS) | {
     "mp_start_method", "work_dir", "gpu_ids", "seed", "deterministic", "device",
     "dataset_type", "data_root", "img_norm_cfg", "train_pipeline", "test_pipeline", "classes",
     "find_unused_parameters", "cudnn_benchmark", "total_epochs", "train_cfg", "test_cfg",
-    "pretrained", "early_stopping", "channels_last",
+    "pretrained", "early_stopping", "channels_last", "auto_num_classes",
 }
 
 

@@ -68,6 +68,8 @@ def build_dataset(cfg: dict | list, default_args: dict | None = None) -> Any:
         return ConcatDataset([build_dataset(c, default_args) for c in cfg])
     if not isinstance(cfg, dict):
         raise TypeError(f"a dataset config must be a dict or a list of dicts, got {cfg!r}")
+    if "skip_invalid_images" in cfg:  # read by the data check (datasets/data_check.py)
+        cfg = {k: v for k, v in cfg.items() if k != "skip_invalid_images"}
     type_ = cfg.get("type")
     if _is(type_, ConcatDataset):
         return ConcatDataset([build_dataset(c, default_args) for c in cfg["datasets"]],

@@ -81,6 +81,9 @@ class CocoDataset(CustomDataset):
                 f"{ann_file} is not a COCO annotation file: expected a json object with keys "
                 f"{list(keys)}, found {found}")
         self._set_categories(data["categories"], ann_file)
+        # boxes _parse_ann_info leaves out, by reason (for the data check's report)
+        self.dropped_boxes = {"zero area": 0, "outside the image": 0, "ignore flag": 0,
+                              "crowd (ignored)": 0}
 
         images = data["images"]
         anns_of: dict[Any, list[dict]] = {}
@@ -163,8 +166,16 @@ class CocoDataset(CustomDataset):
         cat_set = getattr(self, "_cat_id_set", None) or set(self.cat_ids)
         gt_bboxes, gt_labels, gt_bboxes_ignore, gt_masks_ann = [], [], [], []
         width, height = img_info["width"], img_info["height"]
+        dropped = getattr(self, "dropped_boxes", None)
+        if dropped is None:
+            dropped = self.dropped_boxes = {}
+
+        def drop(reason: str) -> None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+
         for ann in ann_info:
             if ann.get("ignore", False):
+                drop("ignore flag")
                 continue
             bbox = ann["bbox"]
             if len(bbox) != 4:
@@ -173,14 +184,18 @@ class CocoDataset(CustomDataset):
             x1, y1, w, h = bbox
             inter_w = max(0, min(x1 + w, width) - max(x1, 0))
             inter_h = max(0, min(y1 + h, height) - max(y1, 0))
-            if inter_w * inter_h == 0:
-                continue
-            if ann.get("area", w * h) <= 0 or w < 1 or h < 1:
-                continue
             if ann["category_id"] not in cat_set:
+                continue
+            # (both drop the box; v2 tests overlap first, the count names the size first)
+            if ann.get("area", w * h) <= 0 or w < 1 or h < 1:
+                drop("zero area")
+                continue
+            if inter_w * inter_h == 0:
+                drop("outside the image")
                 continue
             box = [x1, y1, x1 + w, y1 + h]
             if ann.get("iscrowd", False):
+                drop("crowd (ignored)")
                 gt_bboxes_ignore.append(box)
             else:
                 gt_bboxes.append(box)

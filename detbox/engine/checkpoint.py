@@ -4,6 +4,10 @@ A checkpoint is MMDetection v2's ``{'meta': {...}, 'state_dict': {...}, 'optimiz
 Every file is first written to a hidden temporary file in the same folder and then moved into
 place with ``os.replace`` (atomic on POSIX and Windows), so a crash or a full disk during a
 save never leaves a truncated ``epoch_N.pth`` or a ``latest.pth`` that points to one.
+
+Only plain data goes into a checkpoint (:func:`plain_data`: tensors, numbers, strings, lists,
+dicts, numpy scalars and arrays), so that detbox's own files always load with
+``weights_only=True`` (:mod:`detbox.utils.safe_load`), resume included.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import zipfile
 from collections import OrderedDict
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 
+from ..utils.safe_load import CheckpointError, UnsafeCheckpointError, safe_torch_load
 from .parallel import unwrap_model
 
-__all__ = ["save_checkpoint", "weights_to_cpu", "get_state_dict", "atomic_write",
+__all__ = ["save_checkpoint", "weights_to_cpu", "get_state_dict", "atomic_write", "plain_data",
            "link_latest", "find_latest_checkpoint", "is_valid_checkpoint", "CKPT_PATTERN"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,6 +52,48 @@ def weights_to_cpu(state_dict: dict) -> OrderedDict:
 def get_state_dict(model: nn.Module) -> OrderedDict:
     """The model's state_dict without the ``module.`` of (Distributed)DataParallel, on CPU."""
     return weights_to_cpu(unwrap_model(model).state_dict())
+
+
+_SCALARS = (type(None), bool, int, float, complex, bytes, torch.dtype, torch.device, torch.Size,
+            np.generic, np.dtype)
+
+
+def plain_data(value: Any, where: str = "meta") -> Any:
+    """``value`` with only the types :func:`~detbox.utils.safe_load.safe_torch_load` allows.
+
+    Containers are rebuilt as ``dict``/``OrderedDict``/``list``/``tuple``/``set``; a ``str``
+    subclass (``torch.__version__``) becomes a ``str``; numpy object arrays become lists; any
+    other object becomes its ``repr`` string, with a warning naming ``where`` it was.
+
+    >>> plain_data({'a': [1, (2.0, 'x')], 'b': object()})['b'].startswith('<object')
+    True
+    """
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, np.ndarray):
+        return value if value.dtype != object else plain_data(value.tolist(), where)
+    if isinstance(value, dict):
+        out = OrderedDict() if isinstance(value, OrderedDict) else {}
+        for key, item in value.items():
+            out[plain_data(key, where)] = plain_data(item, f"{where}.{key}")
+        metadata = getattr(value, "_metadata", None)
+        if metadata is not None and isinstance(out, OrderedDict):
+            out._metadata = plain_data(metadata, f"{where}._metadata")
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain_data(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, (set, frozenset)):
+            return set(items)
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+            return tuple(items)
+        return items  # lists, and namedtuples (their class is not plain data)
+    _LOGGER.warning("checkpoint %s: a %s is not plain data; saved as its repr string so that "
+                    "the file loads safely", where, type(value).__name__)
+    return repr(value)
 
 
 def atomic_write(path: str, write: Callable[[Any], None]) -> None:
@@ -96,11 +144,13 @@ def save_checkpoint(model: nn.Module, filename: str,
     classes = getattr(inner, "CLASSES", None)
     if classes is not None:
         meta["CLASSES"] = classes
-    checkpoint: dict[str, Any] = {"meta": meta, "state_dict": get_state_dict(inner)}
+    checkpoint: dict[str, Any] = {"meta": plain_data(meta, "meta"),
+                                  "state_dict": get_state_dict(inner)}
     if isinstance(optimizer, torch.optim.Optimizer):
-        checkpoint["optimizer"] = optimizer.state_dict()
+        checkpoint["optimizer"] = plain_data(optimizer.state_dict(), "optimizer")
     elif isinstance(optimizer, dict):
-        checkpoint["optimizer"] = {name: opt.state_dict() for name, opt in optimizer.items()}
+        checkpoint["optimizer"] = {name: plain_data(opt.state_dict(), f"optimizer.{name}")
+                                   for name, opt in optimizer.items()}
     elif optimizer is not None:
         raise TypeError(f"optimizer must be an Optimizer, a dict or None, got {type(optimizer)}")
     atomic_write(filename, lambda f: torch.save(checkpoint, f))
@@ -154,9 +204,11 @@ def is_valid_checkpoint(path: str) -> bool:
         except (zipfile.BadZipFile, OSError):
             return False
     try:
-        torch.load(path, map_location="cpu", weights_only=False)
+        safe_torch_load(path, map_location="cpu")
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not usable"
+    except UnsafeCheckpointError:
+        return True  # complete; loading it for the resume then refuses it with the opt-in
+    except CheckpointError:
         return False
 
 

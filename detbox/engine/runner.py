@@ -487,14 +487,9 @@ class BaseRunner:
         self.logger.info("resumed epoch %d, iter %d", self.epoch, self.iter)
 
     def _load_for_resume(self, filename: str, map_location: Any) -> dict:
-        try:
-            from ..utils.checkpoint import load_checkpoint_file, load_state_dict
-        except ImportError:  # pragma: no cover - utils.checkpoint is part of the package
-            load_checkpoint_file = None
-        if load_checkpoint_file is not None:
-            ckpt = load_checkpoint_file(filename, map_location)
-        else:  # pragma: no cover
-            ckpt = torch.load(filename, map_location=map_location, weights_only=False)
+        from ..utils.checkpoint import load_checkpoint_file, load_state_dict
+
+        ckpt = load_checkpoint_file(filename, map_location)
         if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
             raise RuntimeError(f"{filename} is not a training checkpoint (no 'state_dict')")
         state = OrderedDict((re.sub(r"^module\.", "", k), v) for k, v in ckpt["state_dict"].items())
@@ -507,10 +502,7 @@ class BaseRunner:
         metadata = getattr(ckpt["state_dict"], "_metadata", None)
         if metadata is not None:
             state._metadata = metadata
-        if load_checkpoint_file is not None:
-            load_state_dict(model, state, strict=False, logger=self.logger, source=filename)
-        else:  # pragma: no cover
-            model.load_state_dict(state, strict=False)
+        load_state_dict(model, state, strict=False, logger=self.logger, source=filename)
         return ckpt
 
     def _rescale_iter(self, meta: dict) -> None:

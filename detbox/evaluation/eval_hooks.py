@@ -27,7 +27,6 @@ import warnings
 from math import inf
 from typing import Any, Callable, Sequence
 
-import torch
 import torch.distributed as dist
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
@@ -35,6 +34,7 @@ from torch.utils.data import DataLoader
 from ..engine.hooks.hook import Hook
 from ..engine.hooks.logger_base import LoggerHook
 from ..registry import HOOKS
+from ..utils.safe_load import safe_torch_load
 from .inference_loop import multi_gpu_test, single_gpu_test
 
 __all__ = ["EvalHook", "DistEvalHook"]
@@ -210,7 +210,7 @@ class EvalHook(Hook):
         if path == self.best_ckpt_path:
             return
         try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+            ckpt = safe_torch_load(path, map_location="cpu", mmap=True)
             msgs = (ckpt.get("meta") or {}).get("hook_msgs") or {}
         except Exception as err:  # noqa: BLE001 - an unreadable file keeps the resumed state
             runner.logger.warning(f"could not read the best checkpoint {path}: {err}")

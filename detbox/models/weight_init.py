@@ -254,9 +254,12 @@ class Caffe2XavierInit(KaimingInit):
 class PretrainedInit:
     """Load weights from a checkpoint (see :func:`detbox.utils.checkpoint.load_checkpoint`).
 
+    The file is found in (or downloaded into) the torch hub cache and read without running
+    code from it (:mod:`detbox.utils.safe_load`); a file none of whose weights is the
+    module's is an error (a checkpoint of another model, or a missing ``prefix``).
+
     Args:
-        checkpoint: a path, ``torchvision://NAME``, ``open-mmlab://NAME`` or an URL whose file
-            is in the torch hub cache.
+        checkpoint: a path, ``torchvision://NAME``, ``open-mmlab://NAME`` or an URL.
         prefix: load only the keys starting with it, with it removed (``'backbone.'`` loads a
             detector's backbone into a backbone).
         map_location: where tensors are loaded; CPU when not given.

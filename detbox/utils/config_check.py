@@ -37,10 +37,14 @@ def _without_builder_keys(node: Any, path: str) -> Any:
 
     - ``separate_eval`` beside a list ``ann_file``: ``build_dataset`` turns such a dataset into
       a ``ConcatDataset`` and passes ``separate_eval`` to it, not to the dataset class;
-    - ``priority`` of a hook in ``custom_hooks`` or ``log_config.hooks``: the runner takes it.
+    - ``priority`` of a hook in ``custom_hooks`` or ``log_config.hooks``: the runner takes it;
+    - ``skip_invalid_images`` of ``data.train``/``val``/``test``: the data check takes it
+      (:mod:`detbox.datasets.data_check`).
     """
     if isinstance(node, dict):
         out = {k: _without_builder_keys(v, f"{path}.{k}") for k, v in node.items()}
+        if path in ("data.train", "data.val", "data.test"):
+            out.pop("skip_invalid_images", None)
         if isinstance(out.get("ann_file"), (list, tuple)):
             out.pop("separate_eval", None)
         if path.startswith(("custom_hooks.", "log_config.hooks.")) and path.count(".") == (

@@ -42,6 +42,25 @@ def test_bugs_keep_their_traceback_and_debug_shows_every_traceback(monkeypatch):
         run_tool(_raise(FileNotFoundError("x")))
 
 
+def test_debug_flag_is_taken_from_the_command_line(monkeypatch, capsys):
+    import sys
+
+    from detbox.datasets.data_check import DataCheckError
+    from detbox.utils.safe_load import UnsafeCheckpointError
+
+    monkeypatch.delenv("DETBOX_DEBUG", raising=False)
+    for err in (UnsafeCheckpointError("refused"), DataCheckError("2 image files do not exist")):
+        assert run_tool(_raise(err)) == 1
+        assert capsys.readouterr().err == f"error: {err}\n"
+    seen = []
+    monkeypatch.setattr(sys, "argv", ["tool.py", "cfg.py", "--debug"])
+    with pytest.raises(FileNotFoundError):
+        run_tool(lambda: (seen.append(list(sys.argv)), _raise(FileNotFoundError("x"))())[1])
+    assert seen == [["tool.py", "cfg.py"]]  # the tool's own parser never sees --debug
+    with pytest.raises(UsageError):
+        run_tool(_raise(UsageError("x")), debug=True)
+
+
 def test_interrupt_and_success_status(capsys):
     assert run_tool(_raise(KeyboardInterrupt())) == 130
     assert capsys.readouterr().err == "interrupted\n"
