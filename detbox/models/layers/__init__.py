@@ -3,6 +3,7 @@
 Importing this package registers the layer types in ``detbox.registry.LAYERS``.
 """
 
+from . import transformer  # noqa: F401 (registers FFN, DropPath, Dropout in LAYERS)
 from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
