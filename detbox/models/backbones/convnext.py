@@ -160,7 +160,8 @@ class ConvNeXt(BaseModule):
         self.frozen_stages = frozen_stages
         self.gap_before_final_norm = gap_before_final_norm
 
-        rates = [x.item() for x in torch.linspace(0, drop_path_rate, sum(self.depths))]
+        rates = [x.item() for x in torch.linspace(0, drop_path_rate, sum(self.depths),
+                                                    device="cpu")]
         self.downsample_layers = ModuleList()
         self.downsample_layers.append(nn.Sequential(
             nn.Conv2d(in_channels, self.channels[0], kernel_size=stem_patch_size,

@@ -123,7 +123,8 @@ class PyramidVisionTransformer(BaseModule):
         self.out_indices = out_indices
         self.pretrained = pretrained
 
-        rates = [x.item() for x in torch.linspace(0, drop_path_rate, sum(num_layers))]
+        rates = [x.item() for x in torch.linspace(0, drop_path_rate, sum(num_layers),
+                                                    device="cpu")]
         first = 0
         self.layers = ModuleList()
         for i, num_layer in enumerate(num_layers):
