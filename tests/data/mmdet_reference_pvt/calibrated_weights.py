@@ -35,7 +35,7 @@ _CONVNEXT = (
     (r"^backbone\.stages\.\d\.\d+\.gamma$", 1.0),
 )
 MODEL_SHIFTS = {
-    "retinanet_pvtv2_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -8.28),) + _PVT_NORMS,
+    "retinanet_pvtv2_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -6.69),) + _PVT_NORMS,
     "pvt_v1_backbone": _PVT_NORMS,
     "convnext_backbone": _CONVNEXT,
 }

@@ -153,9 +153,10 @@ def main(argv=None):
     for check, rows in summary["stability"].items():
         print(f"  {check}: {rows}", file=sys.stderr)
 
-    from mmdet.apis import init_detector
+    from mmcv import Config
+    from mmdet.models import build_detector
 
-    model = init_detector(str(HERE / RETINANET), None, device="cpu")
+    model = build_detector(Config.fromfile(str(HERE / RETINANET)).model)  # with its train_cfg
     keys = json.loads((HERE / "keys_pvtv2_retinanet.json").read_text())["keys"]
     model.load_state_dict(cw.generate_state_dict(
         {k: s for k, s, _ in keys}, cw.DEFAULT_SEED, {k: d for k, _, d in keys},
