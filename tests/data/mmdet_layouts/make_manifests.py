@@ -7,7 +7,9 @@ Run with the side venv (``tests/data/side_env/make_side_venv.sh``), never detbox
 
 The first argument names the family (the output file ``<family>.json.gz`` beside this
 script); the others are glob patterns under MMDetection's ``configs/`` (read from the installed
-wheel's ``mmdet/.mim/configs``). For each config it writes ``{"keys": [[name, shape], ...]}``
+wheel's ``mmdet/.mim/configs``), or, when they start with ``tests/``, under this repository
+(extra configs of ours, keyed by their repository path, e.g.
+``tests/data/configs/swin_combos/faster_rcnn_swin-t_fpn.py``). For each config it writes ``{"keys": [[name, shape], ...]}``
 sorted by name (what ``model.state_dict()`` holds: parameters and buffers), or
 ``{"error": "<ExceptionClass>: <message>"}`` when MMDetection itself cannot build it.
 ``tests/models/layout_utils.py`` compares detbox's models with these files.
@@ -20,6 +22,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
 
 
 def manifest(model):
@@ -35,8 +38,9 @@ def main(argv):
     root = Path(mmdet.__file__).parent / ".mim" / "configs"
     out = {}
     for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
-            rel = path.relative_to(root).as_posix()
+        base = REPO if pattern.startswith("tests/") else root
+        for path in sorted(base.glob(pattern)):
+            rel = path.relative_to(base).as_posix()
             try:
                 cfg = Config.fromfile(str(path))
                 if cfg.get("custom_imports"):

@@ -15,6 +15,9 @@ FOLDERS = ("retinanet", "fcos", "atss", "dyhead")
 CONFIGS = sorted(p.relative_to(REPO / "configs").as_posix()
                  for folder in FOLDERS for p in (REPO / "configs" / folder).glob("*.py"))
 TINY = [c for c in CONFIGS if "tiny" in c]
+# Too big to run here (Swin-L, 200M parameters): its layout is checked against MMDetection in
+# test_swin_layouts.py and Swin detectors run in the Swin parity and tiny-config tests.
+NOT_RUN = {"dyhead/atss_swin-l-p4-w12_fpn_dyhead_mstrain_2x_coco.py"}
 
 
 def tiny_batch(size=64):
@@ -38,7 +41,7 @@ def model_groups():
 
 
 def test_all_configs_are_listed():
-    assert len(CONFIGS) == 23
+    assert len(CONFIGS) == 24
     assert len(TINY) == 4
     for name in ("retinanet/retinanet_mobilenetv2_fpn_1x_coco.py",
                  "atss/atss_mobilenetv2_bifpn_1x_coco.py",
@@ -99,7 +102,7 @@ def test_configs_sharing_a_model_differ_only_in_schedule():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rel", [c for c in GROUPS if c not in TINY])
+@pytest.mark.parametrize("rel", [c for c in GROUPS if c not in TINY and c not in NOT_RUN])
 def test_config_trains_and_tests_one_step(rel):
     """One step per distinct model (see test_configs_sharing_a_model_differ_only_in_schedule)."""
     run_one_step(rel)
