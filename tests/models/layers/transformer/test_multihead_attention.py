@@ -61,3 +61,27 @@ def test_deprecated_dropout_and_errors():
     assert isinstance(attn.dropout_layer, DropPath) and attn.dropout_layer.drop_prob == 0.1
     with pytest.raises(TypeError, match="kdimm"):
         MultiheadAttention(8, 2, kdimm=4)
+
+
+def test_outputs_equal_mmcv():
+    """Recorded with mmcv 1.7.2's MultiheadAttention (tests/data/mmdet_reference_pvt/
+    make_mha_reference.py): same weights, the calls DETR-style transformers make."""
+    import importlib.util
+
+    import numpy as np
+
+    from tests.conftest import DATA
+
+    path = DATA / "mmdet_reference_pvt" / "make_mha_reference.py"
+    spec = importlib.util.spec_from_file_location("make_mha_reference", path)
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    ref = np.load(DATA / "mmdet_reference_pvt" / "mha_reference.npz")
+    weights = {k[2:]: torch.from_numpy(ref[k]) for k in ref.files if k.startswith("w/")}
+    for case, (batch_first, kwargs) in make.CASES.items():
+        attn = MultiheadAttention(8, 2, batch_first=batch_first).eval()
+        attn.load_state_dict(weights)
+        with torch.no_grad():
+            out = attn(**{k: torch.from_numpy(ref[f"in/{v}"]) for k, v in kwargs.items()})
+        np.testing.assert_allclose(out.numpy(), ref[f"out/{case}"], rtol=1e-5, atol=1e-6,
+                                   err_msg=case)
