@@ -13,11 +13,22 @@ from ..mmcompat import enabled_while
 
 logger = logging.getLogger(__name__)
 
+# Modules that MMDetection configs import for models detbox implements itself: importing the
+# detbox module registers the same type names (``mmcls.ConvNeXt``), so MMClassification is
+# neither needed nor imported. Named by string: this bottom layer imports no detbox package.
+BUILTIN_SUBSTITUTES: dict[str, str] = {
+    "mmcls.models": "detbox.models",
+    "mmcls.models.backbones": "detbox.models",
+}
+
 
 def import_modules_from_strings(imports: str | list[str] | None,
                                 allow_failed_imports: bool = False,
                                 config_dir: str | None = None) -> ModuleType | list | None:
     """Import modules by dotted name (``custom_imports=dict(imports=[...])`` in a config).
+
+    Names in :data:`BUILTIN_SUBSTITUTES` (``mmcls.models``) import detbox's own module instead,
+    with a log line saying so.
 
     Besides ``sys.path``, the current directory and the config file's directory are searched,
     so a user's ``my_modules/my_neck.py`` next to their work is found when they run
@@ -38,6 +49,12 @@ def import_modules_from_strings(imports: str | list[str] | None,
     modules = []
     try:
         for name in names:
+            substitute = BUILTIN_SUBSTITUTES.get(name)
+            if substitute is not None:
+                logger.info("custom_imports: '%s' is provided by detbox's own implementation "
+                            "(%s; e.g. mmcls.ConvNeXt), not imported", name, substitute)
+                modules.append(importlib.import_module(substitute))
+                continue
             try:
                 with enabled_while():  # modules written for MMDetection import mmdet / mmcv
                     modules.append(importlib.import_module(name))

@@ -41,6 +41,7 @@ from .env import collect_env, format_env
 from .epoch_based_runner import EpochBasedRunner
 from .hooks import HOOKS, DistSamplerSeedHook, Hook, build_optimizer_hook
 from .iter_based_runner import IterBasedRunner, IterLoader
+from .layer_decay_optimizer_constructor import LearningRateDecayOptimizerConstructor
 from .log_buffer import LogBuffer
 from .logging import get_root_logger
 from .optim import DefaultOptimizerConstructor, build_optimizer
@@ -56,5 +57,5 @@ __all__ = [
     "IterBasedRunner", "IterLoader", "LogBuffer", "get_root_logger", "DefaultOptimizerConstructor",
     "build_optimizer", "DetDistributedDataParallel", "build_ddp", "is_module_wrapper",
     "unwrap_model", "Priority", "get_priority", "BaseRunner", "get_time_str",
-    "init_random_seed", "set_random_seed",
+    "init_random_seed", "set_random_seed", "LearningRateDecayOptimizerConstructor",
 ]

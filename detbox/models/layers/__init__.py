@@ -8,6 +8,7 @@ from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
+from .layer_norm_2d import LayerNorm2d
 from .modulated_deform_conv import (
     ModulatedDeformConv2d,
     ModulatedDeformConv2dPack,
@@ -23,5 +24,5 @@ __all__ = [
     "build_activation_layer", "build_upsample_layer", "ConvModule",
     "DepthwiseSeparableConvModule", "Scale", "ResLayer", "Clamp", "Swish", "HSigmoid",
     "PixelShufflePack", "ConvWS2d", "ModulatedDeformConv2d", "ModulatedDeformConv2dPack",
-    "modulated_deform_conv2d",
+    "modulated_deform_conv2d", "LayerNorm2d",
 ]
