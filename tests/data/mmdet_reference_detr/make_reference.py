@@ -73,7 +73,10 @@ def _batch(model, paths):
     pipeline = Compose(cfg.data.test.pipeline)
     data = [pipeline(dict(img_info=dict(filename=str(p)), img_prefix=None)) for p in paths]
     data = collate(data, samples_per_gpu=len(paths))
-    return data["img"][0].data[0], data["img_metas"][0].data[0]
+    img, metas = data["img"][0].data[0], data["img_metas"][0].data[0]
+    for m in metas:  # as the detector's forward_train / forward_test add it
+        m["batch_input_shape"] = tuple(img.shape[-2:])
+    return img, metas
 
 
 def _last_layer(model, img, metas):
@@ -118,6 +121,18 @@ def _topk_gap(cls, sigmoid, k):
     return gaps
 
 
+def _train_model(cfg_path, weights):
+    """The model with its ``train_cfg`` (``init_detector`` drops it), calibrated weights."""
+    from mmcv import Config
+    from mmdet.models import build_detector
+
+    cfg = Config.fromfile(str(cfg_path))
+    model = build_detector(cfg.model)
+    model.cfg = cfg
+    model.load_state_dict(weights, strict=True)
+    return model
+
+
 def _train_step(model):
     """Losses of one training forward on images 0, 1 with ``GT``; gradient norms."""
     import torch
@@ -158,6 +173,21 @@ def _compare(results, npz):
     return dict(same_counts=same, max_abs_box_diff_px=box, max_rel_score_diff=score)
 
 
+OPTIMIZER = dict(type="AdamW", lr=2e-4, weight_decay=1e-4, paramwise_cfg=dict(custom_keys={
+    "backbone": dict(lr_mult=0.1), "sampling_offsets": dict(lr_mult=0.1),
+    "reference_points": dict(lr_mult=0.1)}))
+
+
+def _param_groups(model):
+    """mmcv's optimizer of the Deformable DETR recipe: each parameter's lr and weight decay."""
+    from mmcv.runner import build_optimizer
+
+    optimizer = build_optimizer(model, OPTIMIZER)
+    names = {id(p): n for n, p in model.named_parameters()}
+    return {names[id(p)]: [g["lr"], g["weight_decay"]] for g in optimizer.param_groups
+            for p in g["params"]}
+
+
 def run_model(name, cfg_path, images, cw, base):
     import torch
     from mmdet.apis import inference_detector, init_detector
@@ -170,7 +200,7 @@ def run_model(name, cfg_path, images, cw, base):
         f'{{"config": "{cfg_path.relative_to(HERE)}", "seed": {cw.DEFAULT_SEED}, "keys": [\n'
         f"{lines}\n]}}\n")
     weights = cw.generate_state_dict({k: s for k, s, _ in keys}, cw.DEFAULT_SEED,
-                                     {k: d for k, _, d in keys})
+                                     {k: d for k, _, d in keys}, cfg_path.stem)
     model.load_state_dict(weights, strict=True)
     model.eval()
     test_cfg = model.roi_head.test_cfg if hasattr(model, "roi_head") else model.bbox_head.test_cfg
@@ -198,7 +228,8 @@ def run_model(name, cfg_path, images, cw, base):
                 num_dets_per_class=[int(d.shape[0]) for d in result],
                 min_score=float(scores.min()), max_score=float(scores.max()),
                 min_score_gap_at_topk_cut=_topk_gap(cls, sigmoid, k)[0]))
-    losses, total, grads, metas, img = _train_step(model)
+    train_model = _train_model(cfg_path, weights)
+    losses, total, grads, metas, img = _train_step(train_model)
     for key, value in losses.items():
         npz[f"loss/{key}"] = np.array(value, dtype=np.float64)
     npz["train/input_sum"] = np.array(float(img.double().sum()))
@@ -212,7 +243,8 @@ def run_model(name, cfg_path, images, cw, base):
         model.load_state_dict(noisy, strict=True)
         with torch.no_grad():
             row = _compare([inference_detector(model, str(p)) for p in images], npz)
-        noisy_losses = _train_step(model)[0]
+        train_model.load_state_dict(noisy, strict=True)
+        noisy_losses = _train_step(train_model)[0]
         row["max_rel_loss_diff"] = max(abs(noisy_losses[kk] - v) / max(abs(v), 1e-12)
                                        for kk, v in losses.items())
         stability[f"weights_rel_{eps:g}"] = row
@@ -223,6 +255,8 @@ def run_model(name, cfg_path, images, cw, base):
                               if "batch_input_shape" in metas[0] else list(img.shape[-2:]),
                               losses=losses, loss=total, grad_norms=grads),
                    stability=stability, versions=base._versions())
+    if name == "deformable_detr":
+        summary["optimizer"] = dict(config=OPTIMIZER, param_lr_wd=_param_groups(model))
     (HERE / f"reference_{name}.json").write_text(base.dumps_json(summary))
     return summary
 
