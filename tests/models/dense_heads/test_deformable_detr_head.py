@@ -2,9 +2,14 @@
 
 import copy
 
+import pytest
 import torch
 
 from detbox.models.dense_heads import DeformableDETRHead
+
+# MMDetection's DETR configs use mmcv's deprecated arguments (mmcv warns, and so do we)
+pytestmark = [pytest.mark.filterwarnings("ignore:The arguments `:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The argument `dropout`:DeprecationWarning")]
 
 C = 16
 FFN = dict(type="FFN", embed_dims=C, feedforward_channels=32, ffn_drop=0.0)

@@ -6,6 +6,10 @@ import torch
 
 from detbox.models.dense_heads import DETRHead
 
+# MMDetection's DETR configs use mmcv's deprecated arguments (mmcv warns, and so do we)
+pytestmark = [pytest.mark.filterwarnings("ignore:The arguments `:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The argument `dropout`:DeprecationWarning")]
+
 ATTN = dict(type="MultiheadAttention", embed_dims=16, num_heads=2, dropout=0.0)
 FFN = dict(type="FFN", embed_dims=16, feedforward_channels=32, ffn_drop=0.0)
 TRANSFORMER = dict(

@@ -7,6 +7,10 @@ import pytest
 
 from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
 
+# MMDetection's DETR configs use mmcv's deprecated arguments (mmcv warns, and so do we)
+pytestmark = [pytest.mark.filterwarnings("ignore:The arguments `:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The argument `dropout`:DeprecationWarning")]
+
 MANIFEST = load_manifests("query_based")
 
 

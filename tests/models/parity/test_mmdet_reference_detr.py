@@ -20,6 +20,10 @@ from detbox.engine.optim import build_optimizer
 from detbox.models.builder import build_detector
 from tests.conftest import DATA
 
+# MMDetection's DETR configs use mmcv's deprecated arguments (mmcv warns, and so do we)
+pytestmark = [pytest.mark.filterwarnings("ignore:The arguments `:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The argument `dropout`:DeprecationWarning")]
+
 REF = DATA / "mmdet_reference_detr"
 IMAGES = sorted((DATA / "mmdet_reference" / "images").glob("img*.png"))
 MODELS = {

@@ -13,6 +13,10 @@ from detbox.models.layers.transformer import (
 )
 from detbox.registry import LAYERS
 
+# MMDetection's DETR configs use mmcv's deprecated arguments (mmcv warns, and so do we)
+pytestmark = [pytest.mark.filterwarnings("ignore:The arguments `:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The argument `dropout`:DeprecationWarning")]
+
 ATTN = dict(type="MultiheadAttention", embed_dims=8, num_heads=2)
 FFN = dict(type="FFN", embed_dims=8, feedforward_channels=16)
 
