@@ -45,7 +45,7 @@ def test_module_layout_init_and_shapes():
         "output_proj.weight", "sampling_offsets.bias", "sampling_offsets.weight",
         "value_proj.bias", "value_proj.weight"]
     assert attn.sampling_offsets.weight.shape == (2 * 2 * 3 * 2, 16)
-    assert float(attn.sampling_offsets.weight.abs().sum()) == 0
+    assert float(attn.sampling_offsets.weight.detach().abs().sum()) == 0
     grid = attn.sampling_offsets.bias.view(2, 2, 3, 2)
     # head 0 points along +x, head 1 along -x; point i is i + 1 steps out
     torch.testing.assert_close(grid[0, 0, :, 0], torch.tensor([1.0, 2.0, 3.0]))
