@@ -39,7 +39,9 @@ def _without_builder_keys(node: Any, path: str) -> Any:
       a ``ConcatDataset`` and passes ``separate_eval`` to it, not to the dataset class;
     - ``priority`` of a hook in ``custom_hooks`` or ``log_config.hooks``: the runner takes it;
     - ``skip_invalid_images`` of ``data.train``/``val``/``test``: the data check takes it
-      (:mod:`detbox.datasets.data_check`).
+      (:mod:`detbox.datasets.data_check`);
+    - ``bg_cls_weight`` of a head's ``loss_cls``: ``DETRHead`` turns it into the background's
+      class weight before building the loss.
     """
     if isinstance(node, dict):
         out = {k: _without_builder_keys(v, f"{path}.{k}") for k, v in node.items()}
@@ -50,6 +52,8 @@ def _without_builder_keys(node: Any, path: str) -> Any:
         if path.startswith(("custom_hooks.", "log_config.hooks.")) and path.count(".") == (
                 1 if path.startswith("custom_hooks.") else 2):
             out.pop("priority", None)
+        if path.endswith(".loss_cls"):
+            out.pop("bg_cls_weight", None)
         return out
     if isinstance(node, (list, tuple)):
         return type(node)(_without_builder_keys(v, f"{path}.{i}") for i, v in enumerate(node))

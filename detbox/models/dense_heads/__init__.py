@@ -4,9 +4,12 @@ from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
+from .deformable_detr_head import DeformableDETRHead
+from .detr_head import DETRHead
+from .embedding_rpn_head import EmbeddingRPNHead
 from .fcos_head import FCOSHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead"]
+           "RPNHead", "DETRHead", "DeformableDETRHead", "EmbeddingRPNHead"]
