@@ -5,8 +5,11 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
+from .gfl_head import GFLHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .tood_head import TOODHead
+from .vfnet_head import VFNetHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead"]
+           "RPNHead", "GFLHead", "TOODHead", "VFNetHead"]

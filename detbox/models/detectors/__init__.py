@@ -4,10 +4,13 @@ from .atss import ATSS
 from .base import BaseDetector
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .gfl import GFL
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
+from .tood import TOOD
 from .two_stage import TwoStageDetector
+from .vfnet import VFNet
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
-           "SingleStageDetector", "TwoStageDetector"]
+           "SingleStageDetector", "TwoStageDetector", "GFL", "TOOD", "VFNet"]
