@@ -47,11 +47,11 @@ SCALARS: tuple[tuple[str, float], ...] = (
 # Per model (config stem): classifier (and TOOD's probability map) bias shifts chosen with
 # make_reference.py --calibrate so that each image gives a few tens of detections.
 MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "gfl_r18_fpn_tiny": ((r"^bbox_head\.gfl_cls\.bias$", -7.0),),
-    "tood_r18_fpn_tiny": ((r"^bbox_head\.tood_cls\.bias$", -5.0),
-                          (r"^bbox_head\.cls_prob_module\.2\.bias$", -2.0)),
-    "tood_r18_fpn_anchor_based_dcn_tiny": ((r"^bbox_head\.tood_cls\.bias$", -5.0),
-                                           (r"^bbox_head\.cls_prob_module\.2\.bias$", -2.0)),
+    "gfl_r18_fpn_tiny": ((r"^bbox_head\.gfl_cls\.bias$", -8.0),),
+    "tood_r18_fpn_tiny": ((r"^bbox_head\.tood_cls\.bias$", -7.5),
+                          (r"^bbox_head\.cls_prob_module\.2\.bias$", -3.0)),
+    "tood_r18_fpn_anchor_based_dcn_tiny": ((r"^bbox_head\.tood_cls\.bias$", -6.0),
+                                           (r"^bbox_head\.cls_prob_module\.2\.bias$", -2.5)),
     "vfnet_r18_fpn_tiny": ((r"^bbox_head\.vfnet_cls\.bias$", -7.0),),
 }
 BIN_SLOPE = 0.4

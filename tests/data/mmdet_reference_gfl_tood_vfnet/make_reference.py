@@ -77,9 +77,9 @@ def loss_values(losses):
     out = {}
     for key, value in losses.items():
         if isinstance(value, (list, tuple)):
-            out[key] = [float(v) for v in value]
+            out[key] = [float(v.detach()) for v in value]
         else:
-            out[key] = float(value)
+            out[key] = float(value.detach())
     return out
 
 
@@ -91,7 +91,7 @@ def _samples(cfg, images):
     out = []
     for i in TRAIN_IMAGES:
         data = pipeline(dict(img_info=dict(filename=str(images[i])), img_prefix=None))
-        out.append((data["img"][0], data["img_metas"][0].data))
+        out.append((data["img"][0].data, data["img_metas"][0].data))  # DataContainers
     return out
 
 
