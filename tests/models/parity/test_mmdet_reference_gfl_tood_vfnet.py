@@ -170,4 +170,4 @@ def test_training_step_losses_equal_mmdetection(name):
         _assert_losses_close(MAKER.loss_values(losses), step["losses"],
                              f"{name} epoch {step['epoch']}")
         loss, _ = model._parse_losses(losses)
-        np.testing.assert_allclose(float(loss), step["total"], rtol=LOSS_RTOL)
+        np.testing.assert_allclose(float(loss.detach()), step["total"], rtol=LOSS_RTOL)
