@@ -92,6 +92,9 @@ class GFLHead(ATSSHead):
                             override=dict(type="Normal", name="gfl_cls", std=0.01,
                                           bias_prob=0.01))
         kwargs.pop("reg_decoded_bbox", None)
+        extra = sorted({"loss_centerness", "pred_kernel_size"} & set(kwargs))
+        if extra:  # ATSSHead's arguments, which MMDetection's GFLHead does not take
+            raise TypeError(f"GFLHead got unexpected argument(s) {', '.join(extra)}")
         super().__init__(num_classes, in_channels, stacked_convs=stacked_convs,
                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, reg_decoded_bbox=True,
                          bbox_coder=bbox_coder or dict(type="DistancePointBBoxCoder"),

@@ -44,6 +44,8 @@ def test_layout():
     assert sd["integral.project"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert {"scales.0.scale", "scales.1.scale", "cls_convs.0.gn.weight"} <= set(sd)
     assert not any("centerness" in k for k in sd)
+    with pytest.raises(TypeError, match="loss_centerness"):
+        head(loss_centerness=dict(type="CrossEntropyLoss", use_sigmoid=True))
 
 
 def test_losses_with_and_without_ground_truth():
