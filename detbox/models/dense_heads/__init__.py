@@ -8,8 +8,14 @@ from .deformable_detr_head import DeformableDETRHead
 from .detr_head import DETRHead
 from .embedding_rpn_head import EmbeddingRPNHead
 from .fcos_head import FCOSHead
+from .gfl_head import GFLHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .tood_head import TOODHead
+from .vfnet_head import VFNetHead
 
-__all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead", "DETRHead", "DeformableDETRHead", "EmbeddingRPNHead"]
+__all__ = [
+    "AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "DeformableDETRHead",
+    "DETRHead", "EmbeddingRPNHead", "FCOSHead", "GFLHead", "RetinaHead", "RPNHead", "TOODHead",
+    "VFNetHead",
+]

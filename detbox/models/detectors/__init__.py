@@ -6,11 +6,17 @@ from .deformable_detr import DeformableDETR
 from .detr import DETR
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .gfl import GFL
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
 from .sparse_rcnn import SparseRCNN
+from .tood import TOOD
 from .two_stage import TwoStageDetector
+from .vfnet import VFNet
 
-__all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
-           "SingleStageDetector", "TwoStageDetector", "DETR", "DeformableDETR", "SparseRCNN"]
+__all__ = [
+    "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
+    "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
+    "VFNet",
+]
