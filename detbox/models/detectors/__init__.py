@@ -8,6 +8,7 @@ from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
 from .two_stage import TwoStageDetector
+from .yolox import YOLOX
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
-           "SingleStageDetector", "TwoStageDetector"]
+           "SingleStageDetector", "TwoStageDetector", "YOLOX"]

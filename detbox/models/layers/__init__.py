@@ -6,6 +6,7 @@ Importing this package registers the layer types in ``detbox.registry.LAYERS``.
 from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
+from .csp_layer import CSPLayer, DarknetBottleneck
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
 from .modulated_deform_conv import (
     ModulatedDeformConv2d,
@@ -23,4 +24,5 @@ __all__ = [
     "DepthwiseSeparableConvModule", "Scale", "ResLayer", "Clamp", "Swish", "HSigmoid",
     "PixelShufflePack", "ConvWS2d", "ModulatedDeformConv2d", "ModulatedDeformConv2dPack",
     "modulated_deform_conv2d",
+    "CSPLayer", "DarknetBottleneck",
 ]
