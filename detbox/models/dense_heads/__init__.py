@@ -7,7 +7,8 @@ from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .ssd_head import SSDHead
 from .yolox_head import YOLOXHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead", "YOLOXHead"]
+           "RPNHead", "YOLOXHead", "SSDHead"]
