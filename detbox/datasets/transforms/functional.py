@@ -253,7 +253,9 @@ def imnormalize(img: np.ndarray, mean, std, to_rgb: bool = True) -> np.ndarray:
     if img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 == len(mean) == len(std):
         src = cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if to_rgb else img
         return cv2.LUT(src, _normalize_lut(mean, std))
-    return _normalize_float_(img.astype(np.float32), mean, std, to_rgb)
+    # a C-ordered copy: OpenCV's in-place ops reject views (PhotoMetricDistortion's channel
+    # permutation, flips)
+    return _normalize_float_(img.astype(np.float32, order="C"), mean, std, to_rgb)
 
 
 def imdenormalize(img: np.ndarray, mean, std, to_rgb: bool = True) -> np.ndarray:

@@ -1,12 +1,16 @@
 """Backbones; importing this package registers them in ``MODELS``."""
 
 from .convnext import ConvNeXt
+from .csp_darknet import CSPDarknet
 from .mobilenet_v2 import MobileNetV2
 from .pvt import PyramidVisionTransformer, PyramidVisionTransformerV2
 from .resnet import BasicBlock, Bottleneck, ResNet, ResNetV1d
 from .resnext import ResNeXt
+from .ssd_vgg import SSDVGG
 from .swin import SwinTransformer
 
-__all__ = ["MobileNetV2", "ResNet", "ResNetV1d", "ResNeXt", "BasicBlock", "Bottleneck",
-           "ConvNeXt", "PyramidVisionTransformer", "PyramidVisionTransformerV2",
-           "SwinTransformer"]
+__all__ = [
+    "ConvNeXt", "CSPDarknet", "MobileNetV2", "PyramidVisionTransformer",
+    "PyramidVisionTransformerV2", "BasicBlock", "Bottleneck", "ResNet", "ResNetV1d", "ResNeXt",
+    "SwinTransformer", "SSDVGG",
+]

@@ -11,11 +11,13 @@ from .fcos_head import FCOSHead
 from .gfl_head import GFLHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .ssd_head import SSDHead
 from .tood_head import TOODHead
 from .vfnet_head import VFNetHead
+from .yolox_head import YOLOXHead
 
 __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "DeformableDETRHead",
     "DETRHead", "EmbeddingRPNHead", "FCOSHead", "GFLHead", "RetinaHead", "RPNHead", "TOODHead",
-    "VFNetHead",
+    "VFNetHead", "SSDHead", "YOLOXHead",
 ]

@@ -14,9 +14,10 @@ from .sparse_rcnn import SparseRCNN
 from .tood import TOOD
 from .two_stage import TwoStageDetector
 from .vfnet import VFNet
+from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
     "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
-    "VFNet",
+    "VFNet", "YOLOX",
 ]

@@ -7,6 +7,7 @@ from . import transformer  # noqa: F401 (registers FFN, DropPath, Dropout in LAY
 from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
+from .csp_layer import CSPLayer, DarknetBottleneck
 from .deform_conv import DeformConv2d, DeformConv2dPack, deform_conv2d
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
 from .layer_norm_2d import LayerNorm2d
@@ -23,8 +24,8 @@ from .upsample import PixelShufflePack, build_upsample_layer
 __all__ = [
     "transformer", "Clamp", "HSigmoid", "Swish", "build_activation_layer", "ConvWS2d",
     "build_conv_layer", "build_padding_layer", "ConvModule", "DeformConv2d",
-    "DeformConv2dPack", "deform_conv2d", "DepthwiseSeparableConvModule", "LayerNorm2d",
-    "ModulatedDeformConv2d", "ModulatedDeformConv2dPack", "modulated_deform_conv2d",
-    "build_norm_layer", "infer_abbr", "is_norm", "ResLayer", "Scale", "PixelShufflePack",
-    "build_upsample_layer",
+    "DeformConv2dPack", "deform_conv2d", "CSPLayer", "DarknetBottleneck",
+    "DepthwiseSeparableConvModule", "LayerNorm2d", "ModulatedDeformConv2d",
+    "ModulatedDeformConv2dPack", "modulated_deform_conv2d", "build_norm_layer", "infer_abbr",
+    "is_norm", "ResLayer", "Scale", "PixelShufflePack", "build_upsample_layer",
 ]

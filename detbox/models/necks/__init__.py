@@ -13,5 +13,7 @@ from .channel_mapper import ChannelMapper
 from .dyhead import DyHead
 from .fpn import FPN
 from .pafpn import PAFPN
+from .ssd_neck import SSDNeck
+from .yolox_pafpn import YOLOXPAFPN
 
-__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN"]
+__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN", "YOLOXPAFPN", "SSDNeck"]

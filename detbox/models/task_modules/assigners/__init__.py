@@ -6,9 +6,10 @@ from .base_assigner import BaseAssigner
 from .hungarian_assigner import HungarianAssigner
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
+from .sim_ota_assigner import SimOTAAssigner
 from .task_aligned_assigner import TaskAlignedAssigner
 
 __all__ = [
     "AssignResult", "ATSSAssigner", "BaseAssigner", "HungarianAssigner", "BboxOverlaps2D",
-    "MaxIoUAssigner", "TaskAlignedAssigner",
+    "MaxIoUAssigner", "TaskAlignedAssigner", "SimOTAAssigner",
 ]

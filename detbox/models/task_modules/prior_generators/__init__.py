@@ -2,5 +2,6 @@
 
 from .anchor_generator import AnchorGenerator
 from .point_generator import MlvlPointGenerator
+from .ssd_anchor_generator import SSDAnchorGenerator
 
-__all__ = ["AnchorGenerator", "MlvlPointGenerator"]
+__all__ = ["AnchorGenerator", "MlvlPointGenerator", "SSDAnchorGenerator"]
