@@ -4,10 +4,12 @@ from .atss import ATSS
 from .base import BaseDetector
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .mask_rcnn import MaskRCNN
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
 from .two_stage import TwoStageDetector
 
-__all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
+__all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "MaskRCNN", "RetinaNet",
+           "RPN",
            "SingleStageDetector", "TwoStageDetector"]

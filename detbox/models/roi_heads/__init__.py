@@ -1,12 +1,14 @@
-"""RoI heads: box heads on pooled region features."""
+"""RoI heads: box and mask heads on pooled region features."""
 
 from .base_roi_head import BaseRoIHead
 from .bbox_heads import BBoxHead, ConvFCBBoxHead, Shared2FCBBoxHead, Shared4Conv1FCBBoxHead
 from .cascade_roi_head import CascadeRoIHead
+from .mask_heads import FCNMaskHead
 from .roi_extractors import RoIAlign, RoIPool, SingleRoIExtractor
 from .standard_roi_head import StandardRoIHead
 
 __all__ = [
-    "BaseRoIHead", "BBoxHead", "CascadeRoIHead", "ConvFCBBoxHead", "RoIAlign", "RoIPool",
-    "Shared2FCBBoxHead", "Shared4Conv1FCBBoxHead", "SingleRoIExtractor", "StandardRoIHead",
+    "BaseRoIHead", "BBoxHead", "CascadeRoIHead", "ConvFCBBoxHead", "FCNMaskHead", "RoIAlign",
+    "RoIPool", "Shared2FCBBoxHead", "Shared4Conv1FCBBoxHead", "SingleRoIExtractor",
+    "StandardRoIHead",
 ]
