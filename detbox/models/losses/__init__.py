@@ -18,6 +18,7 @@ from .iou_loss import (
     giou_loss,
     iou_loss,
 )
+from .mse_loss import MSELoss, mse_loss
 from .smooth_l1_loss import L1Loss, SmoothL1Loss, l1_loss, smooth_l1_loss
 from .utils import reduce_loss, weight_reduce_loss, weighted_loss
 
@@ -26,4 +27,5 @@ __all__ = [
     "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "IoULoss", "GIoULoss", "DIoULoss",
     "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
     "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
+    "MSELoss", "mse_loss",
 ]
