@@ -32,14 +32,16 @@ def test_mask_rcnn_learns_masks_and_draws_them(tmp_path):
     assert len(best_files) == 1
 
     out = run("test.py", CONFIG, work / best_files[0], "--eval", "bbox", "segm",
-              "--show-dir", "shown", "--show-score-thr", "0.3",
+              "--show-dir", "shown", "--show-score-thr", "0.1",
               cwd=tmp_path, timeout=300)
     metrics = printed_metrics(out.stdout)
     assert metrics["segm_mAP"] == pytest.approx(best, abs=1e-4)
     pictures = sorted((tmp_path / "shown").glob("*.jpg"))
     assert len(pictures) == 12
-    drawn = cv2.imread(str(pictures[0]))
-    source = cv2.imread(str(tmp_path / "data" / "shapes" / "images" / pictures[0].name))
-    assert drawn.shape == source.shape
-    changed = np.abs(drawn.astype(int) - source.astype(int)).sum(2) > 30
-    assert changed.mean() > 0.02  # filled masks, not only box outlines
+    changed = []
+    for picture in pictures:
+        drawn = cv2.imread(str(picture))
+        source = cv2.imread(str(tmp_path / "data" / "shapes" / "images" / picture.name))
+        assert drawn.shape == source.shape
+        changed.append((np.abs(drawn.astype(int) - source.astype(int)).sum(2) > 30).mean())
+    assert max(changed) > 0.03, changed  # filled masks, not only box outlines and labels
