@@ -109,19 +109,23 @@ def _rle(mask):
     return rle["counts"].decode()
 
 
-def _train_step(model, cfg):
-    """Logged losses of one training forward on images 0 and 1, and a batch summary."""
+def _train_step(cfg, weights):
+    """Logged losses of one training forward on images 0 and 1, and a batch summary.
+
+    ``init_detector`` drops ``train_cfg``, so the model is built again with it."""
     import torch
     from mmcv.parallel import collate
     from mmdet.datasets import build_dataset
+    from mmdet.models import build_detector
 
+    model = build_detector(cfg.model)
+    model.load_state_dict(weights, strict=True)
     dataset = build_dataset(cfg.data.train)
     batch = collate([dataset[0], dataset[1]], samples_per_gpu=2)
     data = {k: v.data[0] for k, v in batch.items()}
     model.train()
     losses = model(return_loss=True, **data)
     _, log_vars = model._parse_losses(losses)
-    model.eval()
     summary = dict(
         img_shape=list(data["img"].shape), img_sum=float(data["img"].double().sum()),
         gt_bboxes=[b.tolist() for b in data["gt_bboxes"]],
@@ -163,7 +167,7 @@ def run_model(name, cfg_path, seed, cw, base):
                                mask_area_max=max(areas) if areas else None,
                                empty_masks=int(sum(a == 0 for a in areas))))
     base.save_npz(HERE / f"reference_{name}.npz", npz)
-    losses, batch = _train_step(model, cfg)
+    losses, batch = _train_step(cfg, weights)
     summary = dict(config=str(cfg_path.relative_to(HERE)), seed=seed, images=images,
                    train_losses=losses, train_batch=batch, masks=masks,
                    versions=base._versions())

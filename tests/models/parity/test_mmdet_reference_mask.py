@@ -16,6 +16,7 @@ from detbox.apis import inference_detector, init_detector
 from detbox.config import Config
 from detbox.datasets import build_dataset
 from detbox.datasets.collate import collate
+from detbox.models.builder import build_detector
 from detbox.structures.masks.functional import _mask_api
 from tests.conftest import DATA
 
@@ -51,7 +52,7 @@ def model_and_ref(request):
         {k: tuple(v.shape) for k, v in state.items()}
     model.load_state_dict(state, strict=True)
     ref = json.loads((REF / f"reference_{name}.json").read_text())
-    return name, cfg, model, ref, np.load(REF / f"reference_{name}.npz")
+    return name, cfg, model, state, ref, np.load(REF / f"reference_{name}.npz")
 
 
 def mask_iou(a, b):
@@ -59,8 +60,9 @@ def mask_iou(a, b):
     return 1.0 if union == 0 else np.logical_and(a, b).sum() / union
 
 
+@pytest.mark.slow
 def test_boxes_and_masks_equal_mmdetection(model_and_ref):
-    name, _, model, ref, npz = model_and_ref
+    name, _, model, _, ref, npz = model_and_ref
     api = _mask_api()
     results = inference_detector(model, [str(p) for p in IMAGES])
     worst = 1.0
@@ -82,8 +84,11 @@ def test_boxes_and_masks_equal_mmdetection(model_and_ref):
     assert worst > 0.99
 
 
+@pytest.mark.slow
 def test_training_losses_equal_mmdetection(model_and_ref):
-    name, cfg, model, ref, _ = model_and_ref
+    name, cfg, _, state, ref, _ = model_and_ref
+    model = build_detector(cfg.model)  # with train_cfg (init_detector drops it)
+    model.load_state_dict(state, strict=True)
     dataset = build_dataset(cfg.data.train)
     batch = collate([dataset[0], dataset[1]])
     expected = ref["train_batch"]
@@ -92,11 +97,8 @@ def test_training_losses_equal_mmdetection(model_and_ref):
                                rtol=1e-6)
     assert [[int(a) for a in m.areas] for m in batch["gt_masks"]] == expected["gt_mask_areas"]
     model.train()
-    try:
-        losses = model(return_loss=True, **batch)
-        _, log_vars = model._parse_losses(losses)
-    finally:
-        model.eval()
+    losses = model(return_loss=True, **batch)
+    _, log_vars = model._parse_losses(losses)
     theirs = ref["train_losses"]
     assert set(log_vars) == set(theirs)
     for key, value in theirs.items():
