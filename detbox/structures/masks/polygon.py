@@ -145,8 +145,9 @@ class PolygonMasks(BaseInstanceMasks):
         for i in range(len(bboxes)):
             bbox = bboxes[i, :]
             x1, y1, x2, y2 = bbox
-            w = np.maximum(x2 - x1, 1)
-            h = np.maximum(y2 - y1, 1)
+            # float64 scales, as MMDetection computes them under NumPy 1 (its supported NumPy)
+            w = float(np.maximum(x2 - x1, 1))
+            h = float(np.maximum(y2 - y1, 1))
             h_scale = out_h / max(h, 0.1)
             w_scale = out_w / max(w, 0.1)
             polys = []

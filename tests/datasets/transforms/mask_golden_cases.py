@@ -19,8 +19,8 @@ COMPARED_KEYS = gc.COMPARED_KEYS + ("gt_semantic_seg",)
 
 def object_polygons(box, rng):
     """One or two polygons (flat float64) inside ``box``: an irregular octagon, sometimes a
-    second small triangle."""
-    x1, y1, x2, y2 = box
+    second small triangle. (Python floats: numpy 1 and 2 promote float32 scalars differently.)"""
+    x1, y1, x2, y2 = (float(v) for v in box)
     cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
     t = np.linspace(0, 2 * np.pi, 8, endpoint=False) + rng.uniform(0, 0.5)
     r = rng.uniform(0.6, 1.0, 8)
@@ -33,7 +33,7 @@ def object_polygons(box, rng):
 
 def object_bitmap(box, h, w, rng):
     """``uint8[h, w]``: an ellipse inside ``box`` with a few random holes."""
-    x1, y1, x2, y2 = box
+    x1, y1, x2, y2 = (float(v) for v in box)
     yy, xx = np.mgrid[0:h, 0:w] + 0.5
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     rx, ry = max((x2 - x1) / 2, 0.6), max((y2 - y1) / 2, 0.6)
