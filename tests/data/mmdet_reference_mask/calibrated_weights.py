@@ -33,7 +33,21 @@ MASK_ROLES: tuple[tuple[str, float, float], ...] = (
     (r"\.semantic_head\.", 1.0, 0.01),
 )
 # Per model (the stem of keys_*.json's "config"): the RoI classifier bias shifts.
-MODEL_CLS_BIAS_SHIFT: dict[str, dict[str, tuple[float, ...]]] = {}
+MODEL_CLS_BIAS_SHIFT: dict[str, dict[str, tuple[float, ...]]] = {
+    "mask_rcnn_r18_fpn_tiny": {
+        "roi_head.bbox_head.fc_cls.bias": (5.53, -0.45, -0.19, 13.33),
+    },
+    "cascade_mask_rcnn_r18_fpn_tiny": {
+        "roi_head.bbox_head.0.fc_cls.bias": (-1.61, 0.44, 2.48, 9.07),
+        "roi_head.bbox_head.1.fc_cls.bias": (-2.97, -4.42, 0.58, 3.92),
+        "roi_head.bbox_head.2.fc_cls.bias": (-3.12, -0.5, -1.02, 11.46),
+    },
+    "htc_r18_fpn_tiny": {
+        "roi_head.bbox_head.0.fc_cls.bias": (-1.02, 0.6, 3.3, 8.96),
+        "roi_head.bbox_head.1.fc_cls.bias": (-3.73, -5.05, 0.93, 3.57),
+        "roi_head.bbox_head.2.fc_cls.bias": (-2.65, -1.73, -0.91, 12.1),
+    },
+}
 
 
 def _base_module():

@@ -144,7 +144,7 @@ def run_model(name, cfg_path, seed, cw, base):
     from mmdet.apis import inference_detector, init_detector
 
     cfg = _config(cfg_path)
-    model = init_detector(cfg, None, device="cpu")
+    model = init_detector(_config(cfg_path), None, device="cpu")  # it drops train_cfg
     sd = model.state_dict()
     keys = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in sd.items()]
     lines = ",\n".join("  " + json.dumps(k) for k in keys)

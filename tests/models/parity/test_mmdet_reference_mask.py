@@ -65,7 +65,7 @@ def test_boxes_and_masks_equal_mmdetection(model_and_ref):
     name, _, model, _, ref, npz = model_and_ref
     api = _mask_api()
     results = inference_detector(model, [str(p) for p in IMAGES])
-    worst = 1.0
+    ious, diffs = [], []
     for i, (bbox_result, segm_result) in enumerate(results):
         for c in range(3):
             expected = npz[f"det/{i}/{c}"]
@@ -79,9 +79,12 @@ def test_boxes_and_masks_equal_mmdetection(model_and_ref):
             for ours, counts in zip(segm_result[c], ref["masks"][i][c]):
                 theirs = api.decode(dict(size=[h, w], counts=counts.encode())).astype(bool)
                 iou = mask_iou(ours, theirs)
-                worst = min(worst, iou)
-                assert iou >= 0.99, (name, i, c, iou)
-    assert worst > 0.99
+                ious.append(iou)
+                diffs.append(int((ours ^ theirs).sum()))
+                # a pixel whose probability sits at mask_thr_binary within float noise can flip:
+                # on a mask under 100 px that alone takes the IoU below 0.99
+                assert iou >= 0.99 or diffs[-1] <= 1, (name, i, c, iou, diffs[-1])
+    assert ious and np.mean(np.array(diffs) == 0) >= 0.98, (name, diffs)
 
 
 @pytest.mark.slow
