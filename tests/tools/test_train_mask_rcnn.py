@@ -19,15 +19,15 @@ def test_mask_rcnn_learns_masks_and_draws_them(tmp_path):
     make_shapes_dataset(tmp_path / "data" / "shapes", num_train=64, num_val=12, seed=3,
                         settings=settings)
     run("train.py", CONFIG, "--work-dir", "work", "--seed", "0", "--cfg-options",
-        "runner.max_epochs=4", "lr_config.step=[10]", "evaluation.interval=2", cwd=tmp_path,
+        "runner.max_epochs=6", "lr_config.step=[10]", "evaluation.interval=3", cwd=tmp_path,
         timeout=900)
     work = tmp_path / "work"
     val = log_entries(json_logs(work)[0], "val")
-    assert [e["epoch"] for e in val] == [2, 4]
+    assert [e["epoch"] for e in val] == [3, 6]
     for key in ("bbox_mAP", "segm_mAP", "segm_mAP_50", "segm_mAP_copypaste"):
         assert key in val[-1], key
     best = max(e["segm_mAP"] for e in val)
-    assert best > 0.03, f"segm_mAP stayed at {[e['segm_mAP'] for e in val]}"
+    assert best > 0.05, f"segm_mAP stayed at {[e['segm_mAP'] for e in val]}"
     best_files = sorted(p.name for p in work.glob("best_segm_mAP_epoch_*.pth"))
     assert len(best_files) == 1
 
