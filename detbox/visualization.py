@@ -1,4 +1,4 @@
-"""Drawing boxes on images, and browsing a dataset's training samples.
+"""Drawing boxes and instance masks on images, and browsing a dataset's training samples.
 
 Colours follow MMDetection v2: palettes are RGB tuples (a dataset's ``PALETTE``); images
 are BGR ``uint8[H, W, 3]``.
@@ -17,8 +17,8 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLORS", "get_palette", "imshow_det_bboxes", "sample_to_image",
-           "browse_dataset", "DEFAULT_SKIP_TYPES"]
+__all__ = ["COLORS", "get_palette", "imshow_det_bboxes", "sample_to_image", "draw_masks",
+           "browse_dataset", "DEFAULT_SKIP_TYPES", "MASK_ALPHA"]
 
 # Named colours, RGB.
 COLORS = {
@@ -61,19 +61,20 @@ def imshow_det_bboxes(img: np.ndarray | str, bboxes: np.ndarray | None = None,
                       mask_color: Any = None, thickness: int = 2, font_size: int = 8,
                       win_name: str = "", show: bool = True, wait_time: float = 0,
                       out_file: str | None = None) -> np.ndarray:
-    """Draw boxes ``[N, 4]`` (or ``[N, 5]`` with scores) and class names on an image.
+    """Draw boxes ``[N, 4]`` (or ``[N, 5]`` with scores), masks and class names on an image.
 
-    MMDetection v2's arguments; drawn with OpenCV.
+    MMDetection v2's arguments; drawn with OpenCV. Each mask is filled semi-transparently
+    (:data:`MASK_ALPHA`) in its class colour and outlined, under the boxes.
 
     Args:
         img: a BGR image or its path.
         bboxes: ``float[N, 4|5]`` xyxy (+ score) in the image's pixels.
         labels: ``int[N]`` class indexes.
-        segms: instance masks (not supported; must be None).
+        segms: ``bool[N, H, W]`` instance masks of the boxes (or ``None``).
         class_names: names shown for labels (``class i`` otherwise).
         score_thr: hide boxes with a lower score (when scores are given).
         bbox_color, text_color: palette arguments of :func:`get_palette` (RGB).
-        mask_color: unused (no masks).
+        mask_color: palette of the masks (:func:`get_palette`; random colours if ``None``).
         thickness: box line width.
         font_size: text size in points (``font_size / 20`` OpenCV font scale).
         win_name: window title when shown.
@@ -84,8 +85,6 @@ def imshow_det_bboxes(img: np.ndarray | str, bboxes: np.ndarray | None = None,
     Returns:
         The drawn image, BGR ``uint8[H, W, 3]``.
     """
-    if segms is not None:
-        raise NotImplementedError("drawing instance masks is not supported yet")
     if isinstance(img, str):
         path = img
         img = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -97,11 +96,20 @@ def imshow_det_bboxes(img: np.ndarray | str, bboxes: np.ndarray | None = None,
     if bboxes.ndim != 2 or bboxes.shape[1] not in (4, 5) or len(labels) != len(bboxes):
         raise ValueError(f"bboxes must be [N, 4] or [N, 5] with N labels, got {bboxes.shape} "
                          f"and {labels.shape}")
+    if segms is not None:
+        segms = np.asarray(segms)
+        if segms.ndim != 3 or len(segms) != len(bboxes) or segms.shape[1:] != img.shape[:2]:
+            raise ValueError(f"segms must be [N, H, W] masks of the {len(bboxes)} boxes on the "
+                             f"{img.shape[:2]} image, got {segms.shape}")
     if score_thr > 0 and bboxes.shape[1] == 5:
         keep = bboxes[:, 4] > score_thr
         bboxes, labels = bboxes[keep], labels[keep]
+        if segms is not None:
+            segms = segms[keep]
     num_classes = max(len(class_names) if class_names is not None else 0,
                       int(labels.max(initial=0)) + 1)
+    if segms is not None:
+        draw_masks(img, segms, [get_palette(mask_color, num_classes)[lab] for lab in labels])
     box_colors = get_palette(bbox_color, num_classes)
     text_colors = get_palette(text_color, num_classes)
     scale = font_size / 20
@@ -126,6 +134,38 @@ def imshow_det_bboxes(img: np.ndarray | str, bboxes: np.ndarray | None = None,
     return img
 
 
+MASK_ALPHA = 0.5  # opacity of the mask fill
+
+
+def draw_masks(img: np.ndarray, masks: np.ndarray, colors: Sequence[tuple],
+               alpha: float = MASK_ALPHA) -> np.ndarray:
+    """Fill ``masks: bool[N, H, W]`` on the BGR ``img`` in place (RGB ``colors``), outlined."""
+    for mask, color in zip(masks, colors):
+        mask = mask.astype(bool)
+        bgr = np.array(color[::-1], dtype=np.float32)
+        img[mask] = (img[mask] * (1 - alpha) + bgr * alpha).astype(np.uint8)
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP,
+                                       cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(img, contours, -1, tuple(int(v) for v in color[::-1]), 1)
+    return img
+
+
+def result_to_masks(result: Any, shape: tuple[int, int]) -> np.ndarray | None:
+    """The masks ``bool[N, H, W]`` of a ``(bbox, segm)`` result in box order (``None``
+    without masks); RLE dicts are decoded."""
+    if not isinstance(result, tuple):
+        return None
+    segm = result[1][0] if isinstance(result[1], tuple) else result[1]  # (segms, scores)
+    masks = [m for per_class in segm for m in per_class]
+    if not masks:
+        return np.zeros((0, *shape), dtype=bool)
+    if isinstance(masks[0], dict):
+        from .structures.masks.functional import _mask_api
+
+        return np.stack([_mask_api().decode(m) for m in masks]).astype(bool)
+    return np.stack([_numpy(m) for m in masks]).astype(bool)
+
+
 def result_to_arrays(result: Any) -> tuple[np.ndarray, np.ndarray]:
     """A per-class result (list of ``[n_c, 5]``; or ``(bbox, segm)``) -> ``(bboxes, labels)``."""
     per_class = result[0] if isinstance(result, tuple) else result
@@ -138,14 +178,21 @@ def result_to_arrays(result: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def show_det_result(img: np.ndarray | str, result: Any, class_names: Sequence[str] | None = None,
                     score_thr: float = 0.3, **kwargs: Any) -> np.ndarray:
-    """Draw a detection result (per image: a list over classes of ``[n, 5]`` arrays).
+    """Draw a detection result (per image: a list over classes of ``[n, 5]`` arrays, or
+    ``(bbox_results, segm_results)`` with masks).
 
     ``kwargs`` go to :func:`imshow_det_bboxes` (colours, ``thickness``, ``show``,
     ``out_file``...). Returns the drawn BGR image.
     """
+    if isinstance(img, str):
+        path = img
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise FileNotFoundError(f"cannot read image {path}")
     bboxes, labels = result_to_arrays(result)
-    return imshow_det_bboxes(img, bboxes, labels, class_names=class_names, score_thr=score_thr,
-                             **kwargs)
+    segms = result_to_masks(result, img.shape[:2])
+    return imshow_det_bboxes(img, bboxes, labels, segms=segms, class_names=class_names,
+                             score_thr=score_thr, **kwargs)
 
 
 def _show(img: np.ndarray, win_name: str, wait_time: float) -> None:
@@ -169,6 +216,20 @@ def _numpy(value: Any) -> np.ndarray:
     if hasattr(value, "detach"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def sample_masks(sample: dict, shape: tuple[int, int]) -> np.ndarray | None:
+    """``bool[N, H', W']`` ground-truth masks of a sample (``None`` without ``gt_masks``),
+    cut or zero-padded to the image ``shape``."""
+    masks = sample.get("gt_masks")
+    if masks is None:
+        return None
+    masks = _first(masks) if isinstance(masks, list) else masks
+    arr = masks.to_ndarray() if hasattr(masks, "to_ndarray") else _numpy(masks)
+    out = np.zeros((len(arr), *shape), dtype=bool)
+    h, w = min(shape[0], arr.shape[1]), min(shape[1], arr.shape[2])
+    out[:, :h, :w] = arr[:, :h, :w].astype(bool)
+    return out
 
 
 def sample_to_image(sample: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -220,7 +281,7 @@ def _skip_pipeline_steps(data_cfg: Any, skip_types: Sequence[str]) -> None:
 def browse_dataset(data_cfg: dict, output_dir: str | None = None,
                    skip_types: Sequence[str] = DEFAULT_SKIP_TYPES, show: bool = False,
                    show_interval: float = 2.0, max_images: int | None = None) -> list[str]:
-    """Run a dataset's training pipeline and draw each sample's ground-truth boxes.
+    """Run a dataset's training pipeline and draw each sample's ground-truth boxes and masks.
 
     Args:
         data_cfg: a dataset config (``cfg.data.train``); not modified.
@@ -256,7 +317,8 @@ def browse_dataset(data_cfg: dict, output_dir: str | None = None,
             name = osp.basename(filename) if filename else f"{i:06d}.jpg"
             out_file = osp.join(output_dir, name)
             written.append(out_file)
-        imshow_det_bboxes(img, boxes, labels, class_names=names,
+        imshow_det_bboxes(img, boxes, labels, segms=sample_masks(sample, img.shape[:2]),
+                          class_names=names, mask_color=palette,
                           bbox_color=palette if palette is not None else "green",
                           text_color=(200, 200, 200), show=show, wait_time=show_interval,
                           out_file=out_file)

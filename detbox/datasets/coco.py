@@ -282,7 +282,7 @@ class CocoDataset(CustomDataset):
                  proposal_nums: Sequence[int] = (100, 300, 1000),
                  iou_thrs: Sequence[float] | None = None,
                  metric_items: str | list[str] | None = None) -> dict:
-        """COCO protocol (``bbox``, ``proposal``, ``proposal_fast``) with v2's result keys."""
+        """COCO protocol (``bbox``, ``segm``, ``proposal``, ``proposal_fast``), v2's result keys."""
         from ..evaluation import coco_evaluate
 
         return coco_evaluate(self.coco, results, self.cat_ids, list(self.img_ids), self.CLASSES,

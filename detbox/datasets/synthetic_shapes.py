@@ -9,7 +9,8 @@ A box is tight around the pixels where its shape is visible: a shape's anti-alia
 coverage ``a`` (0..1) is composited as ``img = img * (1 - a) + colour * a``; its visible
 coverage is ``a`` times ``(1 - a')`` of every shape drawn later; its box is the extent
 ``[x_min, y_min, x_max + 1, y_max + 1]`` of the pixels whose visible coverage is at least
-0.5, and its ``area`` their count.
+0.5, and its ``area`` their count. Its COCO ``segmentation`` is the outer contours of those
+pixels as polygons through the border pixels' centres (``x + 0.5, y + 0.5``).
 
 Every image depends only on ``(seed, split, index)``, so a data set is reproducible and
 can be generated in any order.
@@ -102,6 +103,7 @@ class Scene:
         labels: ``int64[N]`` indexes into ``settings.classes``.
         areas: ``float32[N]`` visible pixels of each shape.
         colors: ``uint8[N, 3]`` BGR fill colour of each shape.
+        polygons: per shape, its COCO polygons (flat ``[x0, y0, x1, y1, ...]`` lists).
     """
 
     image: np.ndarray
@@ -110,6 +112,22 @@ class Scene:
     labels: np.ndarray
     areas: np.ndarray
     colors: np.ndarray
+    polygons: list = field(default_factory=list)
+
+
+def _mask_polygons(visible: np.ndarray, box: list) -> list[list[float]]:
+    """COCO polygons of a ``bool[H, W]`` mask: outer contours through pixel centres.
+
+    Contours with fewer than 3 points are dropped; if none is left, the box is used.
+    """
+    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    polys = [(c.reshape(-1, 2).astype(np.float64) + 0.5).reshape(-1).round(2).tolist()
+             for c in contours if len(c) >= 3]
+    if not polys:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        polys = [[x1, y1, x2, y1, x2, y2, x1, y2]]
+    return polys
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -285,7 +303,7 @@ def render_scene(rng: np.random.Generator, settings: ShapesSettings | None = Non
     img = bg.copy()
     for _, cover, color in placed:
         img += cover[..., None] * (color.astype(np.float32) - img)
-    boxes, labels, areas, colors = [], [], [], []
+    boxes, labels, areas, colors, polygons = [], [], [], [], []
     hidden = np.ones((h, w), np.float32)  # product of (1 - a) of the shapes drawn later
     for label, cover, color in reversed(placed):
         visible = cover * hidden >= 0.5
@@ -294,6 +312,7 @@ def render_scene(rng: np.random.Generator, settings: ShapesSettings | None = Non
         if len(xs) == 0:
             continue
         boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+        polygons.append(_mask_polygons(visible, boxes[-1]))
         labels.append(label)
         areas.append(len(xs))
         colors.append(color)
@@ -305,6 +324,7 @@ def render_scene(rng: np.random.Generator, settings: ShapesSettings | None = Non
         labels=np.array(labels[order], np.int64),
         areas=np.array(areas[order], np.float32),
         colors=np.array(colors[order], np.uint8).reshape(-1, 3),
+        polygons=polygons[order],
     )
 
 
@@ -327,7 +347,8 @@ def make_split(out_dir: str | os.PathLike, split: str, num_images: int, seed: in
 
     Returns:
         The COCO dict (``images``, ``annotations``, ``categories``); boxes ``[x, y, w, h]``,
-        category ids start at 1 in ``settings.classes`` order.
+        polygon ``segmentation`` of each shape, category ids start at 1 in
+        ``settings.classes`` order.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -343,11 +364,13 @@ def make_split(out_dir: str | os.PathLike, split: str, num_images: int, seed: in
             raise OSError(f"cannot write image {path}")
         h, w = scene.image.shape[:2]
         images.append(dict(id=i + 1, file_name=name, width=w, height=h))
-        for box, label, area in zip(scene.boxes, scene.labels, scene.areas):
+        for box, label, area, polys in zip(scene.boxes, scene.labels, scene.areas,
+                                           scene.polygons):
             x1, y1, x2, y2 = (int(v) for v in box)
             annotations.append(dict(
                 id=len(annotations) + 1, image_id=i + 1, category_id=int(label) + 1,
-                bbox=[x1, y1, x2 - x1, y2 - y1], area=float(area), iscrowd=0))
+                bbox=[x1, y1, x2 - x1, y2 - y1], area=float(area), iscrowd=0,
+                segmentation=polys))
     categories = [dict(id=i + 1, name=name, supercategory="shape")
                   for i, name in enumerate(s.classes)]
     info = dict(description=f"detbox synthetic shapes, {split} split, seed {seed}",

@@ -7,7 +7,9 @@ v2 reports with ``pycocotools`` also where ``faster-coco-eval``'s summary differ
 ``stats[0]`` uses the largest ``maxDets``; ``pycocotools`` uses 100).
 
 Returned keys, as v2: ``bbox_mAP``, ``bbox_mAP_50``, ``bbox_mAP_75``, ``bbox_mAP_s``,
-``bbox_mAP_m``, ``bbox_mAP_l`` (``float(f'{x:.4f}')``) and ``bbox_mAP_copypaste``; for
+``bbox_mAP_m``, ``bbox_mAP_l`` (``float(f'{x:.4f}')``) and ``bbox_mAP_copypaste``, the same
+with ``segm_`` for masks (mask IoU; the entries' boxes are dropped so object sizes are mask
+areas, as v2); for
 ``'proposal'`` ``AR@100``, ``AR@300``, ``AR@1000``, ``AR_s@1000``, ``AR_m@1000``,
 ``AR_l@1000``; for ``'proposal_fast'`` ``AR@<n>`` per proposal count. Beyond v2: with
 ``classwise=True`` also ``bbox_AP_<class name>`` (NaN for a class without ground truth), and
@@ -36,7 +38,7 @@ COCO_METRIC_NAMES = {
 }
 _DET_ITEMS = ["mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"]
 _PROPOSAL_ITEMS = ["AR@100", "AR@300", "AR@1000", "AR_s@1000", "AR_m@1000", "AR_l@1000"]
-_ALLOWED = ("bbox", "proposal", "proposal_fast")
+_ALLOWED = ("bbox", "segm", "proposal", "proposal_fast")
 _SIZE_TEXT = {"_s": "small (area < 32^2)", "_m": "medium (32^2 <= area < 96^2)",
               "_l": "large (area >= 96^2)"}
 
@@ -210,7 +212,8 @@ def _run_cocoeval(coco_gt: Any, entries: list[dict], metric: str, cat_ids: Seque
 
     coco_dt = coco_gt.loadRes(entries)
     debug = logging.getLogger("detbox.evaluation.faster_coco_eval").debug
-    coco_eval = COCOeval_faster(coco_gt, coco_dt, "bbox", print_function=debug)
+    iou_type = "segm" if metric == "segm" else "bbox"
+    coco_eval = COCOeval_faster(coco_gt, coco_dt, iou_type, print_function=debug)
     coco_eval.params.catIds = [int(c) for c in cat_ids]
     coco_eval.params.imgIds = [int(i) for i in img_ids]
     coco_eval.params.maxDets = list(proposal_nums)
@@ -234,16 +237,17 @@ def coco_evaluate(gt: Any, results: list, cat_ids: Sequence[int], img_ids: Seque
         gt: the ground truth: a COCO-format dict (``images``, ``annotations`` with ``area``,
             ``categories``), a json path, or a ``faster_coco_eval.COCO``.
         results: per image (in ``img_ids`` order) a list over classes of ``ndarray[n, 5]``
-            (``x1, y1, x2, y2, score``), or for proposals one ``ndarray[n, 5]``.
+            (``x1, y1, x2, y2, score``), ``(bbox_results, segm_results)`` with masks (RLE
+            dicts or binary arrays per class), or for proposals one ``ndarray[n, 5]``.
         cat_ids: the category id of each label.
         img_ids: the image id of each result.
         class_names: the name of each label (classwise table and keys); the ground truth's
             category names when ``None``.
-        metric: ``'bbox'``, ``'proposal'``, ``'proposal_fast'`` or a list of them.
+        metric: ``'bbox'``, ``'segm'``, ``'proposal'``, ``'proposal_fast'`` or a list.
         logger: where the summaries go; see :func:`~detbox.evaluation.report.print_log`.
-        jsonfile_prefix: also write the results as ``<prefix>.bbox.json`` (or
-            ``.proposal.json``).
-        classwise: log a per-class AP table and return ``bbox_AP_<name>`` keys.
+        jsonfile_prefix: also write the results as ``<prefix>.bbox.json`` (and
+            ``.segm.json``, or ``.proposal.json``).
+        classwise: log a per-class AP table and return ``<metric>_AP_<name>`` keys.
         proposal_nums: the three ``maxDets`` (and the proposal counts of ``proposal_fast``).
         iou_thrs: IoU thresholds; ``0.50:0.05:0.95`` by default.
         metric_items: the stats to return (keys of :data:`COCO_METRIC_NAMES`); v2's six per
@@ -254,8 +258,6 @@ def coco_evaluate(gt: Any, results: list, cat_ids: Sequence[int], img_ids: Seque
     """
     metrics = metric if isinstance(metric, list) else [metric]
     for m in metrics:
-        if m == "segm":
-            raise KeyError("metric 'segm' needs mask results; detbox has no mask evaluation")
         if m not in _ALLOWED:
             raise KeyError(f"metric {m!r} is not supported; choose from {list(_ALLOWED)}")
     check_results(results, img_ids)
@@ -276,6 +278,12 @@ def coco_evaluate(gt: Any, results: list, cat_ids: Sequence[int], img_ids: Seque
         log = "silent"
     coco_gt = build_coco(gt)
     _check_gt(coco_gt, cat_ids, img_ids)
+    if "segm" in metrics:
+        bare = [a.get("id") for a in coco_gt.dataset.get("annotations", [])
+                if "segmentation" not in a]
+        if bare:
+            raise ValueError(f"metric 'segm' needs a 'segmentation' in every ground-truth "
+                             f"annotation; {len(bare)} have none (ids {bare[:5]})")
     if class_names is None:
         class_names = [coco_gt.cats[int(c)]["name"] for c in cat_ids]
     files, entries = results2entries(results, img_ids, cat_ids, jsonfile_prefix or "results")
@@ -294,9 +302,10 @@ def coco_evaluate(gt: Any, results: list, cat_ids: Sequence[int], img_ids: Seque
             continue
         if m not in files:
             raise KeyError(f"{m} is not in results (proposal results support 'proposal' and "
-                           f"'proposal_fast' only)")
+                           f"'proposal_fast' only; 'segm' needs (bbox, segm) results of a "
+                           f"model with a mask head)")
         items = metric_items or (_PROPOSAL_ITEMS if m == "proposal" else _DET_ITEMS)
-        if not entries:
+        if not entries[m]:
             print_log(f"The testing results of the whole dataset is empty: no {m} result to "
                       f"evaluate (no detection passed the test score threshold). Every {m} "
                       f"metric is reported as 0.", logger=log, level=logging.WARNING)
@@ -304,7 +313,13 @@ def coco_evaluate(gt: Any, results: list, cat_ids: Sequence[int], img_ids: Seque
             continue
         # loadRes adds keys to the entries it gets: copies, unless this is their last use
         users = [x for x in metrics if x in ("bbox", "proposal")]
-        dets = entries if m == users[-1] else [dict(e, bbox=list(e["bbox"])) for e in entries]
+        if m == "segm":
+            # without boxes, loadRes takes the areas (small/medium/large) from the masks
+            dets = [{k: v for k, v in e.items() if k != "bbox"} for e in entries["segm"]]
+        elif m == users[-1]:
+            dets = entries[m]
+        else:
+            dets = [dict(e, bbox=list(e["bbox"])) for e in entries[m]]
         coco_eval = _run_cocoeval(coco_gt, dets, m, cat_ids, img_ids, proposal_nums, iou_thrs)
         stats, text = summarize_coco_eval(coco_eval)
         print_log("\n" + text, logger=log)

@@ -3,8 +3,9 @@ and ``multi_gpu_test``).
 
 Each batch is moved to the model's device and goes through ``model(return_loss=False,
 rescale=True, **data)`` under ``torch.no_grad()``; the per-image outputs (for detectors: a
-list over classes of ``ndarray[n, 5]``) are gathered in data set order. Progress is a tqdm
-bar on a terminal and a log line every 10 % otherwise.
+list over classes of ``ndarray[n, 5]``; with masks ``(bbox_results, segm_results)`` whose
+binary masks are RLE-encoded here, as v2's ``encode_mask_results``) are gathered in data set
+order. Progress is a tqdm bar on a terminal and a log line every 10 % otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch.distributed as dist
 from torch import nn
 
 __all__ = ["single_gpu_test", "multi_gpu_test", "collect_results", "tensor2imgs",
-           "ProgressReporter"]
+           "ProgressReporter", "encode_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,17 @@ def _show_batch(model: nn.Module, data: dict, result: list, palette: Any, show: 
                            score_thr=score_thr)
 
 
+def encode_results(result: list) -> list:
+    """Per image ``(bbox_results, segm_results)`` with the masks RLE-encoded (compact);
+    other results unchanged."""
+    if not result or not isinstance(result[0], tuple):
+        return result
+    from ..structures.masks import encode_mask_results
+
+    return [(bbox_results, encode_mask_results(mask_results))
+            for bbox_results, mask_results in result]
+
+
 def single_gpu_test(model: nn.Module, data_loader: Any, show: bool = False,
                     out_dir: str | None = None, show_score_thr: float = 0.3) -> list:
     """Run ``model`` over every batch of ``data_loader`` in this process.
@@ -135,7 +147,7 @@ def single_gpu_test(model: nn.Module, data_loader: Any, show: bool = False,
                 result = model(return_loss=False, rescale=True, **move_to_device(data, device))
             if show or out_dir:
                 _show_batch(model, data, result, palette, show, out_dir, show_score_thr)
-            results.extend(result)
+            results.extend(encode_results(result))
             progress.update(len(result))
     finally:
         progress.close()
@@ -186,7 +198,7 @@ def multi_gpu_test(model: nn.Module, data_loader: Any, tmpdir: str | None = None
         for data in data_loader:
             with torch.no_grad():
                 result = model(return_loss=False, rescale=True, **move_to_device(data, device))
-            results.extend(result)
+            results.extend(encode_results(result))
             if progress is not None:
                 progress.update(len(result) * world_size)
     finally:

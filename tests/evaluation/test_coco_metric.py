@@ -188,7 +188,7 @@ def test_the_ground_truth_dict_is_not_changed():
 def test_bad_input_is_named():
     with pytest.raises(ValueError, match="1 != 2"):
         run(partial()[:1])
-    with pytest.raises(KeyError, match="metric 'segm' needs mask results"):
+    with pytest.raises(ValueError, match="metric 'segm' needs a 'segmentation'"):
         run(partial(), metric="segm")
     with pytest.raises(KeyError, match="metric item 'mAP_x'"):
         run(partial(), metric_items="mAP_x")

@@ -15,7 +15,7 @@ from .formatting import (
     WrapFieldsToLists,
     to_tensor,
 )
-from .geometric import Pad, RandomFlip, Resize
+from .geometric import Pad, RandomFlip, Resize, SegRescale
 from .loading import (
     FilterAnnotations,
     LoadAnnotations,
@@ -33,5 +33,5 @@ __all__ = [
     "CutOut", "RandomCenterCropPad", "RandomAffine", "RandomShift", "Expand", "Normalize",
     "PhotoMetricDistortion", "YOLOXHSVRandomAug", "Albu", "Mosaic", "MixUp", "to_tensor",
     "ToTensor", "ImageToTensor", "Transpose", "ToDataContainer", "DefaultFormatBundle",
-    "Collect", "WrapFieldsToLists", "MultiScaleFlipAug", "AutoAugment",
+    "Collect", "WrapFieldsToLists", "MultiScaleFlipAug", "AutoAugment", "SegRescale",
 ]

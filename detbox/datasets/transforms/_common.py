@@ -19,12 +19,17 @@ def format_repr(obj: Any, *names: str) -> str:
 
 
 def check_no_masks(results: dict, transform: str) -> None:
-    """Raise if ``results`` carries instance masks or segmentation maps (boxes only here)."""
+    """Raise if ``results`` carries masks or segmentation maps that ``transform`` cannot move.
+
+    MMDetection v2's versions of these transforms do not transform masks either (they raise,
+    or leave the masks misaligned with the image); here they always raise.
+    """
     for key in ("mask_fields", "seg_fields"):
         if results.get(key):
             raise NotImplementedError(
-                f"{transform} got {key}={results[key]}, but detbox pipelines support boxes "
-                f"only (no instance masks or segmentation maps yet)"
+                f"{transform} got {key}={results[key]}, but it transforms boxes only (as in "
+                f"MMDetection v2); remove it from a mask/segmentation pipeline or load "
+                f"annotations without with_mask/with_seg"
             )
 
 

@@ -207,7 +207,7 @@ class Expand:
         mean: canvas fill, in the order of ``Normalize``'s mean (RGB when ``to_rgb``).
         to_rgb: ``mean`` is RGB (reversed to fill the BGR image).
         ratio_range: ``(min, max)`` canvas size ratio.
-        seg_ignore_label: fill of segmentation maps (not supported; kept for configs).
+        seg_ignore_label: fill of segmentation maps outside the image.
         prob: probability of expanding.
     """
 
@@ -225,7 +225,6 @@ class Expand:
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
         if np.random.uniform(0, 1) > self.prob:
             return results
-        check_no_masks(results, "Expand")
         if results.get("img_fields", ["img"]) != ["img"]:
             raise ValueError("Expand supports a single image field ('img')")
         img = results["img"]
@@ -239,6 +238,14 @@ class Expand:
         results["img_shape"] = canvas.shape  # MMDetection leaves it stale; later flips need it
         for key in results.get("bbox_fields", []):
             results[key] = results[key] + np.tile((left, top), 2).astype(results[key].dtype)
+        new_h, new_w = int(h * ratio), int(w * ratio)
+        for key in results.get("mask_fields", []):
+            results[key] = results[key].expand(new_h, new_w, top, left)
+        for key in results.get("seg_fields", []):
+            seg = results[key]
+            canvas = np.full((new_h, new_w), self.seg_ignore_label, dtype=seg.dtype)
+            canvas[top:top + h, left:left + w] = seg
+            results[key] = canvas
         return results
 
     def __repr__(self) -> str:

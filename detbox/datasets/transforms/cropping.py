@@ -7,13 +7,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...registry import TRANSFORMS
-from ._common import check_no_masks, format_repr, img_keys
+from ._common import format_repr, img_keys
 from .functional import bbox_overlaps_np
 
 __all__ = ["RandomCrop", "MinIoURandomCrop", "CutOut"]
 
-# Box keys and the label keys that follow them when boxes are dropped.
+# Box keys and the label / mask keys that follow them when boxes are dropped.
 BBOX2LABEL = {"gt_bboxes": "gt_labels", "gt_bboxes_ignore": "gt_labels_ignore"}
+BBOX2MASK = {"gt_bboxes": "gt_masks", "gt_bboxes_ignore": "gt_masks_ignore"}
 
 
 @TRANSFORMS.register_module()
@@ -23,13 +24,14 @@ class RandomCrop:
     ``crop_size`` is ``(h, w)``: 'absolute' pixels (capped at the image size),
     'absolute_range' ``(min, max)`` pixels drawn per side, 'relative' fractions, or
     'relative_range' fractions drawn in ``[crop_size, 1]``. With no ground-truth box left
-    (and ``allow_negative_crop=False``) the sample is dropped (``None``).
+    (and ``allow_negative_crop=False``) the sample is dropped (``None``). Masks of kept
+    boxes and segmentation maps are cropped to the window.
 
     Args:
         crop_size: see above.
         crop_type: 'absolute', 'absolute_range', 'relative' or 'relative_range'.
         allow_negative_crop: keep crops without any ground-truth box.
-        recompute_bbox: recompute boxes from masks (masks are not supported; ignored).
+        recompute_bbox: recompute the kept boxes from their cropped masks.
         bbox_clip_border: clip boxes to the crop.
     """
 
@@ -93,10 +95,19 @@ class RandomCrop:
             label_key = BBOX2LABEL.get(key)
             if label_key in results:
                 results[label_key] = results[label_key][valid]
+            mask_key = BBOX2MASK.get(key)
+            if mask_key in results:
+                window = np.asarray([offset_w, offset_h, offset_w + crop_size[1],
+                                     offset_h + crop_size[0]])
+                results[mask_key] = results[mask_key][valid.nonzero()[0]].crop(window)
+                if self.recompute_bbox:
+                    results[key] = results[mask_key].get_bboxes()
+        for key in results.get("seg_fields", []):
+            results[key] = results[key][offset_h:offset_h + crop_size[0],
+                                        offset_w:offset_w + crop_size[1]]
         return results
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any] | None:
-        check_no_masks(results, "RandomCrop")
         crop_size = self._get_crop_size(results["img"].shape[:2])
         return self._crop_data(results, crop_size, self.allow_negative_crop)
 
@@ -111,7 +122,8 @@ class MinIoURandomCrop:
 
     A mode is drawn from ``(1, *min_ious, 0)`` (1 keeps the image); up to 50 patches of
     ``[min_crop_size, 1]`` times the image (aspect ``h / w`` in ``[0.5, 2]``) are tried;
-    boxes whose centres fall outside the patch are dropped.
+    boxes whose centres fall outside the patch are dropped (with their masks); masks and
+    segmentation maps are cropped to the patch.
 
     Args:
         min_ious: IoU thresholds to draw from.
@@ -152,7 +164,6 @@ class MinIoURandomCrop:
         return patch
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        check_no_masks(results, "MinIoURandomCrop")
         if results.get("img_fields", ["img"]) != ["img"]:
             raise ValueError("MinIoURandomCrop supports a single image field ('img')")
         img = results["img"]
@@ -182,9 +193,14 @@ class MinIoURandomCrop:
                         label_key = BBOX2LABEL.get(key)
                         if label_key in results:
                             results[label_key] = results[label_key][keep]
+                        mask_key = BBOX2MASK.get(key)
+                        if mask_key in results:
+                            results[mask_key] = results[mask_key][keep.nonzero()[0]].crop(patch)
                 img = img[patch[1]:patch[3], patch[0]:patch[2]]
                 results["img"] = img
                 results["img_shape"] = img.shape
+                for key in results.get("seg_fields", []):
+                    results[key] = results[key][patch[1]:patch[3], patch[0]:patch[2]]
                 return results
 
     def __repr__(self) -> str:

@@ -9,12 +9,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...registry import TRANSFORMS
-from ._common import check_no_masks, format_repr, img_keys
+from ._common import format_repr, img_keys
 from .functional import bbox_flip, imflip, impad, impad_to_multiple, imrescale, imresize
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Resize", "RandomFlip", "Pad"]
+__all__ = ["Resize", "RandomFlip", "Pad", "SegRescale"]
 
 _DIRECTIONS = ("horizontal", "vertical", "diagonal")
 
@@ -49,6 +49,8 @@ class Resize:
     Sets ``img``, ``img_shape``, ``pad_shape``, ``scale``, ``scale_idx``,
     ``scale_factor`` (``float32[4]`` = ``w, h, w, h`` scales), ``keep_ratio``; boxes are
     multiplied by ``scale_factor`` and, with ``bbox_clip_border``, clipped to the image.
+    Masks (``mask_fields``) are rescaled to ``scale`` (or resized to ``img_shape``) and
+    segmentation maps (``seg_fields``) resized with nearest interpolation, as v2.
 
     Args:
         img_scale: ``(long, short)`` (keep_ratio) or ``(w, h)``, or a list of them.
@@ -150,8 +152,25 @@ class Resize:
                 bboxes[:, 1::2] = np.clip(bboxes[:, 1::2], 0, h)
             results[key] = bboxes
 
+    def _resize_masks(self, results: dict) -> None:
+        for key in results.get("mask_fields", []):
+            if results[key] is None:
+                continue
+            if self.keep_ratio:
+                results[key] = results[key].rescale(results["scale"])
+            else:
+                results[key] = results[key].resize(results["img_shape"][:2])
+
+    def _resize_seg(self, results: dict) -> None:
+        for key in results.get("seg_fields", []):
+            if self.keep_ratio:
+                results[key] = imrescale(results[key], results["scale"],
+                                         interpolation="nearest", backend=self.backend)
+            else:
+                results[key] = imresize(results[key], results["scale"],
+                                        interpolation="nearest", backend=self.backend)
+
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        check_no_masks(results, "Resize")
         if "scale" not in results:
             if "scale_factor" in results:
                 factor = results["scale_factor"]
@@ -173,6 +192,8 @@ class Resize:
             self._random_scale(results)
         self._resize_img(results)
         self._resize_bboxes(results)
+        self._resize_masks(results)
+        self._resize_seg(results)
         return results
 
     def __repr__(self) -> str:
@@ -185,7 +206,8 @@ class RandomFlip:
     """Flip the image and boxes with probability ``flip_ratio``.
 
     Reads ``flip``/``flip_direction`` from ``results`` when set (test-time augmentation);
-    otherwise draws them and sets them. Boxes flip as ``x1' = w - x2`` (no ``- 1``).
+    otherwise draws them and sets them. Boxes flip as ``x1' = w - x2`` (no ``- 1``); masks
+    and segmentation maps flip with the image.
 
     Args:
         flip_ratio: probability of flipping; with a list of directions, a float is shared
@@ -231,7 +253,6 @@ class RandomFlip:
         return np.random.choice(choices, p=probs)
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        check_no_masks(results, "RandomFlip")
         if "flip" not in results:
             direction = self._draw()
             results["flip"] = direction is not None
@@ -245,6 +266,10 @@ class RandomFlip:
                 results[key] = imflip(results[key], direction)
             for key in results.get("bbox_fields", []):
                 results[key] = bbox_flip(results[key], results["img_shape"], direction)
+            for key in results.get("mask_fields", []):
+                results[key] = results[key].flip(direction)
+            for key in results.get("seg_fields", []):
+                results[key] = imflip(results[key], direction)
         return results
 
     def __repr__(self) -> str:
@@ -255,7 +280,9 @@ class RandomFlip:
 class Pad:
     """Pad the image at the bottom/right to a fixed size, a multiple, or a square.
 
-    Sets ``pad_shape``, ``pad_fixed_size`` and ``pad_size_divisor``; boxes do not move.
+    Sets ``pad_shape``, ``pad_fixed_size`` and ``pad_size_divisor``; boxes do not move;
+    masks and segmentation maps are padded to ``pad_shape`` with ``pad_val['masks']`` and
+    ``pad_val['seg']``.
 
     Args:
         size: ``(h, w)`` to pad to.
@@ -292,7 +319,6 @@ class Pad:
         self.pad_val = pad_val
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
-        check_no_masks(results, "Pad")
         pad_val = self.pad_val.get("img", 0)
         size = self.size
         for key in img_keys(results):
@@ -307,7 +333,37 @@ class Pad:
             results["pad_shape"] = padded.shape
         results["pad_fixed_size"] = size
         results["pad_size_divisor"] = self.size_divisor
+        pad_shape = results["pad_shape"][:2]
+        for key in results.get("mask_fields", []):
+            results[key] = results[key].pad(pad_shape, pad_val=self.pad_val.get("masks", 0))
+        for key in results.get("seg_fields", []):
+            results[key] = impad(results[key], shape=pad_shape,
+                                 pad_val=self.pad_val.get("seg", 255))
         return results
 
     def __repr__(self) -> str:
         return format_repr(self, "size", "size_divisor", "pad_to_square", "pad_val")
+
+
+@TRANSFORMS.register_module()
+class SegRescale:
+    """Rescale the segmentation maps (``seg_fields``) by ``scale_factor``, nearest (HTC).
+
+    Args:
+        scale_factor: the factor (1 leaves the maps as they are).
+        backend: 'cv2' or 'pillow'.
+    """
+
+    def __init__(self, scale_factor: float = 1, backend: str = "cv2") -> None:
+        self.scale_factor = scale_factor
+        self.backend = backend
+
+    def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
+        for key in results.get("seg_fields", []):
+            if self.scale_factor != 1:
+                results[key] = imrescale(results[key], self.scale_factor,
+                                         interpolation="nearest", backend=self.backend)
+        return results
+
+    def __repr__(self) -> str:
+        return format_repr(self, "scale_factor", "backend")

@@ -9,6 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...registry import TRANSFORMS
+from ...structures import BitmapMasks, PolygonMasks
+from ...structures.masks import segm_to_bitmap
 from ._common import format_repr
 from .functional import imfrombytes
 
@@ -104,31 +106,30 @@ class LoadImageFromWebcam(LoadImageFromFile):
 
 @TRANSFORMS.register_module()
 class LoadAnnotations:
-    """Copy ``ann_info``'s boxes and labels into ``gt_bboxes``, ``gt_bboxes_ignore``, ``gt_labels``.
+    """Copy ``ann_info``'s boxes, labels, masks and segmentation map into ``results``.
 
     Reads ``ann_info`` = ``dict(bboxes=float32[N, 4], labels=int64[N],
-    bboxes_ignore=float32[K, 4])`` (as the datasets' ``get_ann_info``) and appends the box
-    keys to ``bbox_fields``.
+    bboxes_ignore=float32[K, 4], masks=[segmentation of each box], seg_map=file name)`` (as
+    the datasets' ``get_ann_info``) and appends keys to ``bbox_fields`` / ``mask_fields`` /
+    ``seg_fields``.
 
     Args:
         with_bbox: load ``gt_bboxes`` (and ``gt_bboxes_ignore`` when present).
         with_label: load ``gt_labels``.
-        with_mask, with_seg, poly2mask: instance masks and segmentation maps are not
-            supported yet; ``True`` for the first two raises ``NotImplementedError``.
+        with_mask: load ``gt_masks`` from COCO segmentations (polygons, RLE, uncompressed
+            RLE): :class:`BitmapMasks` (``uint8[N, H, W]``) with ``poly2mask``, else
+            :class:`PolygonMasks` (polygons with fewer than 3 points are dropped; RLE is not
+            allowed there).
+        with_seg: read ``seg_prefix / seg_map`` (any image file, read unchanged) into
+            ``gt_semantic_seg`` ``[H, W]``.
+        poly2mask: rasterise polygons into bitmaps.
         denorm_bbox: boxes are relative (0-1); multiply by the image size (OpenImages).
-        file_client_args: accepted for MMDetection configs, unused.
+        file_client_args: accepted for MMDetection configs; files are read from local disk.
     """
 
     def __init__(self, with_bbox: bool = True, with_label: bool = True, with_mask: bool = False,
                  with_seg: bool = False, poly2mask: bool = True, denorm_bbox: bool = False,
                  file_client_args: dict | None = None) -> None:
-        for flag, what in ((with_mask, "with_mask (instance masks)"),
-                           (with_seg, "with_seg (semantic segmentation)")):
-            if flag:
-                raise NotImplementedError(
-                    f"LoadAnnotations: {what} is not supported by detbox yet; only boxes and "
-                    f"labels are. Set it to False (box detectors do not need it)."
-                )
         self.with_bbox = with_bbox
         self.with_label = with_label
         self.with_mask = with_mask
@@ -162,12 +163,60 @@ class LoadAnnotations:
         if group_ofs is not None:
             results["gt_is_group_ofs"] = group_ofs.copy()
 
+    def _load_masks(self, results: dict) -> None:
+        info = results["img_info"]
+        h, w = info["height"], info["width"]
+        segms = self._ann(results, "masks")
+        name = info.get("filename")
+        if self.poly2mask:
+            bitmaps = []
+            for i, segm in enumerate(segms):
+                try:
+                    bitmaps.append(segm_to_bitmap(segm, h, w))
+                except (TypeError, ValueError) as err:
+                    raise ValueError(f"LoadAnnotations: bad segmentation {i} of image "
+                                     f"{name!r}: {err}") from err
+            masks: Any = BitmapMasks(bitmaps, h, w)
+        else:
+            polys = []
+            for i, segm in enumerate(segms):
+                if not isinstance(segm, list):
+                    raise ValueError(f"LoadAnnotations(poly2mask=False): segmentation {i} of "
+                                     f"image {name!r} is RLE, not polygons; use "
+                                     f"poly2mask=True for RLE annotations")
+                arrays = [np.array(p) for p in segm]
+                polys.append([p for p in arrays if len(p) % 2 == 0 and len(p) >= 6])
+            masks = PolygonMasks(polys, h, w)
+        results["gt_masks"] = masks
+        results.setdefault("mask_fields", []).append("gt_masks")
+
+    def _load_seg(self, results: dict) -> None:
+        seg_map = self._ann(results, "seg_map")
+        prefix = results.get("seg_prefix")
+        filename = osp.join(prefix, seg_map) if prefix is not None else seg_map
+        try:
+            with open(filename, "rb") as f:
+                content = f.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"segmentation map not found: {filename} "
+                                    f"(seg_prefix={prefix!r}, seg_map={seg_map!r}); check "
+                                    f"seg_prefix in the config") from None
+        seg = imfrombytes(content, flag="unchanged")
+        if seg is None:
+            raise ValueError(f"cannot decode segmentation map {filename}")
+        results["gt_semantic_seg"] = seg.squeeze()
+        results.setdefault("seg_fields", []).append("gt_semantic_seg")
+
     def __call__(self, results: dict[str, Any]) -> dict[str, Any]:
         if self.with_bbox:
             self._load_bboxes(results)
         if self.with_label:
             results["gt_labels"] = np.array(self._ann(results, "labels"), dtype=np.int64,
                                             copy=True)
+        if self.with_mask:
+            self._load_masks(results)
+        if self.with_seg:
+            self._load_seg(results)
         return results
 
     def __repr__(self) -> str:
@@ -206,26 +255,23 @@ class LoadProposals:
 
 @TRANSFORMS.register_module()
 class FilterAnnotations:
-    """Drop ground-truth boxes whose width or height is not above ``min_gt_bbox_wh``.
+    """Drop ground truths whose box is too small (``by_box``) or mask too small (``by_mask``).
 
-    As MMDetection v2: with ``keep_empty=True`` an image left with no box is dropped
+    As MMDetection v2: with ``keep_empty=True`` an image left with no object is dropped
     (``None`` is returned); with ``False`` it is kept.
 
     Args:
         min_gt_bbox_wh: minimum ``(w, h)``; a box must be strictly larger on both.
-        min_gt_mask_area: minimum mask area (masks are not supported: ``by_mask`` raises).
+        min_gt_mask_area: minimum mask area (``>=``).
         by_box: filter by box size.
-        by_mask: filter by mask area (not supported).
-        keep_empty: return ``None`` when no box is left.
+        by_mask: filter by mask area.
+        keep_empty: return ``None`` when nothing is left.
     """
 
     def __init__(self, min_gt_bbox_wh: Sequence[float] = (1.0, 1.0), min_gt_mask_area: int = 1,
                  by_box: bool = True, by_mask: bool = False, keep_empty: bool = True) -> None:
         if not (by_box or by_mask):
             raise ValueError("FilterAnnotations needs by_box or by_mask")
-        if by_mask:
-            raise NotImplementedError("FilterAnnotations: by_mask needs instance masks, which "
-                                      "detbox does not support yet; use by_box")
         self.min_gt_bbox_wh = tuple(min_gt_bbox_wh)
         self.min_gt_mask_area = min_gt_mask_area
         self.by_box = by_box
@@ -233,15 +279,24 @@ class FilterAnnotations:
         self.keep_empty = keep_empty
 
     def __call__(self, results: dict[str, Any]) -> dict[str, Any] | None:
-        if "gt_bboxes" not in results:
-            raise KeyError("FilterAnnotations needs 'gt_bboxes'; put it after LoadAnnotations")
-        boxes = results["gt_bboxes"]
-        if boxes.shape[0] == 0:
+        for flag, key in ((self.by_box, "gt_bboxes"), (self.by_mask, "gt_masks")):
+            if flag and key not in results:
+                raise KeyError(f"FilterAnnotations needs '{key}'; put it after "
+                               f"LoadAnnotations" + (" with with_mask=True"
+                                                     if key == "gt_masks" else ""))
+        num = len(results["gt_masks"]) if self.by_mask else results["gt_bboxes"].shape[0]
+        if num == 0:
             return results
-        w = boxes[:, 2] - boxes[:, 0]
-        h = boxes[:, 3] - boxes[:, 1]
-        keep = ((w > self.min_gt_bbox_wh[0]) & (h > self.min_gt_bbox_wh[1])).nonzero()[0]
-        for key in ("gt_bboxes", "gt_labels"):
+        keep = np.ones(num, dtype=bool)
+        if self.by_box:
+            boxes = results["gt_bboxes"]
+            w = boxes[:, 2] - boxes[:, 0]
+            h = boxes[:, 3] - boxes[:, 1]
+            keep &= (w > self.min_gt_bbox_wh[0]) & (h > self.min_gt_bbox_wh[1])
+        if self.by_mask:
+            keep &= results["gt_masks"].areas >= self.min_gt_mask_area
+        keep = keep.nonzero()[0]
+        for key in ("gt_bboxes", "gt_labels", "gt_masks"):
             if key in results:
                 results[key] = results[key][keep]
         if keep.size == 0 and self.keep_empty:

@@ -7,6 +7,8 @@ from .detr import DETR
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .gfl import GFL
+from .htc import HybridTaskCascade, MaskScoringRCNN
+from .mask_rcnn import MaskRCNN
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
@@ -18,6 +20,6 @@ from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
-    "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
-    "VFNet", "YOLOX",
+    "GFL", "HybridTaskCascade", "MaskScoringRCNN", "MaskRCNN", "RetinaNet", "RPN",
+    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOX",
 ]

@@ -24,15 +24,16 @@ from .iou_loss import (
     giou_loss,
     iou_loss,
 )
+from .mse_loss import MSELoss, mse_loss
 from .smooth_l1_loss import L1Loss, SmoothL1Loss, l1_loss, smooth_l1_loss
 from .utils import reduce_loss, weight_reduce_loss, weighted_loss
 from .varifocal_loss import VarifocalLoss, varifocal_loss
 
 __all__ = [
-    "Accuracy", "accuracy", "CrossEntropyLoss", "cross_entropy", "binary_cross_entropy",
-    "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "IoULoss", "GIoULoss", "DIoULoss",
-    "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
-    "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
-    "QualityFocalLoss", "DistributionFocalLoss", "quality_focal_loss", "distribution_focal_loss",
-    "VarifocalLoss", "varifocal_loss",
+    "Accuracy", "accuracy", "CrossEntropyLoss", "binary_cross_entropy", "cross_entropy",
+    "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "DistributionFocalLoss",
+    "QualityFocalLoss", "distribution_focal_loss", "quality_focal_loss", "CIoULoss",
+    "DIoULoss", "GIoULoss", "IoULoss", "ciou_loss", "diou_loss", "giou_loss", "iou_loss",
+    "MSELoss", "mse_loss", "L1Loss", "SmoothL1Loss", "l1_loss", "smooth_l1_loss",
+    "reduce_loss", "weight_reduce_loss", "weighted_loss", "VarifocalLoss", "varifocal_loss",
 ]

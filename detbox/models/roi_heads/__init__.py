@@ -1,4 +1,4 @@
-"""RoI heads: box heads on pooled region features."""
+"""RoI heads: box and mask heads on pooled region features."""
 
 from .base_roi_head import BaseRoIHead
 from .bbox_heads import (
@@ -9,12 +9,16 @@ from .bbox_heads import (
     Shared4Conv1FCBBoxHead,
 )
 from .cascade_roi_head import CascadeRoIHead
+from .htc_roi_head import HybridTaskCascadeRoIHead
+from .mask_heads import FCNMaskHead, FusedSemanticHead, HTCMaskHead, MaskIoUHead
+from .mask_scoring_roi_head import MaskScoringRoIHead
 from .roi_extractors import RoIAlign, RoIPool, SingleRoIExtractor
 from .sparse_roi_head import SparseRoIHead
 from .standard_roi_head import StandardRoIHead
 
 __all__ = [
-    "BaseRoIHead", "BBoxHead", "CascadeRoIHead", "ConvFCBBoxHead", "RoIAlign", "RoIPool",
-    "Shared2FCBBoxHead", "Shared4Conv1FCBBoxHead", "SingleRoIExtractor", "StandardRoIHead",
-    "DIIHead", "SparseRoIHead",
+    "BaseRoIHead", "BBoxHead", "ConvFCBBoxHead", "DIIHead", "Shared2FCBBoxHead",
+    "Shared4Conv1FCBBoxHead", "CascadeRoIHead", "HybridTaskCascadeRoIHead", "FCNMaskHead",
+    "FusedSemanticHead", "HTCMaskHead", "MaskIoUHead", "MaskScoringRoIHead", "RoIAlign",
+    "RoIPool", "SingleRoIExtractor", "SparseRoIHead", "StandardRoIHead",
 ]

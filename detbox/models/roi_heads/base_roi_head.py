@@ -14,7 +14,8 @@ class BaseRoIHead(BaseModule):
     Args:
         bbox_roi_extractor: RoI feature extractor config.
         bbox_head: box head config.
-        mask_roi_extractor / mask_head: not supported yet (instance segmentation).
+        mask_roi_extractor: RoI extractor of the mask branch (``None``: share the box one).
+        mask_head: mask head config (instance segmentation).
         shared_head: a head shared by box and mask branches (ResNet C4 style).
         train_cfg: assigner/sampler settings (``rcnn`` part of the model's train_cfg).
         test_cfg: ``score_thr``, ``nms``, ``max_per_img``.
@@ -27,8 +28,6 @@ class BaseRoIHead(BaseModule):
                  shared_head: dict | None = None, train_cfg: Any = None, test_cfg: Any = None,
                  pretrained: str | None = None, init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg)
-        if mask_head is not None or mask_roi_extractor is not None:
-            raise NotImplementedError("mask heads (instance segmentation) are not supported yet")
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         if shared_head is not None:
@@ -37,6 +36,8 @@ class BaseRoIHead(BaseModule):
             self.shared_head = build_model(shared_head)
         if bbox_head is not None:
             self.init_bbox_head(bbox_roi_extractor, bbox_head)
+        if mask_head is not None:
+            self.init_mask_head(mask_roi_extractor, mask_head)
         self.init_assigner_sampler()
 
     @property
@@ -53,6 +54,9 @@ class BaseRoIHead(BaseModule):
 
     def init_bbox_head(self, bbox_roi_extractor: Any, bbox_head: Any) -> None:
         raise NotImplementedError
+
+    def init_mask_head(self, mask_roi_extractor: Any, mask_head: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no mask branch")
 
     def init_assigner_sampler(self) -> None:
         raise NotImplementedError

@@ -130,10 +130,9 @@ def test_load_annotations_denorm_and_errors():
     r["ann_info"]["bboxes"] = np.array([[0.1, 0.5, 0.5, 1.0]], np.float32)
     out = LoadAnnotations(denorm_bbox=True)(r)
     np.testing.assert_allclose(out["gt_bboxes"], [[2, 5, 10, 10]], rtol=1e-6)
-    with pytest.raises(NotImplementedError, match="with_mask"):
-        LoadAnnotations(with_mask=True)
-    with pytest.raises(NotImplementedError, match="with_seg"):
-        LoadAnnotations(with_seg=True)
+    with pytest.raises(KeyError, match="'masks'.*a.jpg"):
+        LoadAnnotations(with_bbox=False, with_label=False, with_mask=True)(
+            dict(img_info=dict(filename="a.jpg", height=4, width=4), ann_info={}))
     with pytest.raises(KeyError, match="ann_info.*a.jpg"):
         LoadAnnotations()(dict(img_info=dict(filename="a.jpg"), ann_info={}))
 
@@ -146,8 +145,8 @@ def test_filter_annotations_by_hand():
     assert FilterAnnotations(min_gt_bbox_wh=(10, 10))(dict(r)) is None
     kept = FilterAnnotations(min_gt_bbox_wh=(10, 10), keep_empty=False)(dict(r))
     assert kept["gt_bboxes"].shape == (0, 4)
-    with pytest.raises(NotImplementedError, match="masks"):
-        FilterAnnotations(by_mask=True)
+    with pytest.raises(KeyError, match="gt_masks.*with_mask=True"):
+        FilterAnnotations(by_mask=True)(dict(r))
 
 
 def test_load_proposals():

@@ -59,6 +59,7 @@ def test_boxes_stay_inside_the_image(name):
 
 # Non-default settings; each value's repr must appear in the transform's repr.
 REPR_CASES = {
+    "SegRescale": dict(scale_factor=0.125, backend="pillow"),
     "LoadImageFromFile": dict(to_float32=True, color_type="grayscale"),
     "LoadImageFromWebcam": dict(to_float32=True),
     "LoadAnnotations": dict(with_label=False, denorm_bbox=True),

@@ -1,0 +1,6 @@
+_base_ = './cascade_mask_rcnn_r50_fpn_20e_coco.py'
+model = dict(
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='torchvision://resnet101')))

@@ -1,0 +1,4 @@
+_base_ = [
+    '../common/mstrain-poly_3x_coco_instance.py',
+    '../_base_/models/mask_rcnn_r50_fpn.py'
+]
