@@ -31,7 +31,8 @@ NAMES = {
     "detbox.core": ["bbox2result", "multiclass_nms", "bbox_overlaps", "build_assigner",
                     "build_sampler", "build_bbox_coder", "build_anchor_generator",
                     "build_prior_generator", "bbox2roi", "distance2bbox", "multi_apply",
-                    "reduce_mean", "eval_map", "get_classes"],
+                    "reduce_mean", "eval_map", "get_classes", "BitmapMasks", "PolygonMasks",
+                    "encode_mask_results"],
     "detbox.utils": ["get_root_logger", "collect_env"],
 }
 

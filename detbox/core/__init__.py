@@ -1,6 +1,6 @@
 """MMDetection v2's ``mmdet.core``: the helpers user code imports, at their v2 module path.
 
-detbox keeps these in their role packages (box ops in :mod:`detbox.ops`, assigners, coders,
+detbox keeps these in their role packages (box ops in :mod:`detbox.ops`, masks in :mod:`detbox.structures.masks`, assigners, coders,
 samplers and prior generators in :mod:`detbox.models.task_modules`, evaluation in
 :mod:`detbox.evaluation`); this module only names them the v2 way. Names load on first use.
 
@@ -26,6 +26,7 @@ __all__ = [
     "MaxIoUAssigner", "ATSSAssigner", "AssignResult", "BaseAssigner", "RandomSampler",
     "PseudoSampler", "SamplingResult", "BaseSampler", "BboxOverlaps2D", "DistEvalHook",
     "EvalHook", "eval_map", "eval_recalls", "get_classes", "coco_classes", "voc_classes",
+    "BitmapMasks", "PolygonMasks", "BaseInstanceMasks", "encode_mask_results",
 ]
 
 _OPS = ("bbox2result", "multiclass_nms", "bbox_overlaps", "bbox2roi", "roi2bbox", "bbox_flip",
@@ -47,6 +48,10 @@ _WHERE: dict[str, str] = {
     "get_classes": "detbox.evaluation",
     "coco_classes": "detbox.evaluation",
     "voc_classes": "detbox.evaluation",
+    "BitmapMasks": "detbox.structures.masks",
+    "PolygonMasks": "detbox.structures.masks",
+    "BaseInstanceMasks": "detbox.structures.masks",
+    "encode_mask_results": "detbox.structures.masks",
 }
 
 

@@ -24,7 +24,6 @@ _MISSING_MODULES = {
     "mmcv.onnx": "torch.onnx.export on a detbox model",
     "mmcv.tensorrt": "no TensorRT support; torch.onnx.export then TensorRT's own tools",
     "mmcv.engine": "detbox.apis.single_gpu_test / multi_gpu_test",
-    "mmdet.core.mask": "masks arrive with the instance-segmentation support",
 }
 
 
