@@ -2,7 +2,8 @@
 
 detbox keeps these in their role packages (box ops in :mod:`detbox.ops`, masks in
 :mod:`detbox.structures.masks`, assigners, coders, samplers and prior generators in
-:mod:`detbox.models.task_modules`, evaluation in :mod:`detbox.evaluation`); this module only names them the v2 way. Names load on first use.
+:mod:`detbox.models.task_modules`, evaluation in :mod:`detbox.evaluation`); this module only
+names them the v2 way. Names load on first use.
 
 >>> from detbox.core import build_bbox_coder
 >>> type(build_bbox_coder(dict(type='DeltaXYWHBBoxCoder'))).__name__
