@@ -5,8 +5,11 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
+from .fsaf_head import FSAFHead
+from .paa_head import PAAHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .yolof_head import YOLOFHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead"]
+           "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead"]

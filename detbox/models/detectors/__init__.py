@@ -4,10 +4,13 @@ from .atss import ATSS
 from .base import BaseDetector
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .fsaf import FSAF
+from .paa import PAA
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
 from .two_stage import TwoStageDetector
+from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
-           "SingleStageDetector", "TwoStageDetector"]
+           "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF"]

@@ -10,8 +10,9 @@ own outside the package needs no change here: see ``configs/atss/README.md``.
 
 from .bifpn import BIFPN, BiFPN
 from .channel_mapper import ChannelMapper
+from .dilated_encoder import DilatedEncoder
 from .dyhead import DyHead
 from .fpn import FPN
 from .pafpn import PAFPN
 
-__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN"]
+__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "DyHead", "FPN", "PAFPN"]

@@ -3,7 +3,11 @@
 from .assign_result import AssignResult
 from .atss_assigner import ATSSAssigner
 from .base_assigner import BaseAssigner
+from .center_region_assigner import CenterRegionAssigner
+from .gaussian_mixture import GaussianMixture1D
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
+from .uniform_assigner import UniformAssigner
 
-__all__ = ["AssignResult", "ATSSAssigner", "BaseAssigner", "BboxOverlaps2D", "MaxIoUAssigner"]
+__all__ = ["AssignResult", "ATSSAssigner", "BaseAssigner", "BboxOverlaps2D", "MaxIoUAssigner",
+           "CenterRegionAssigner", "GaussianMixture1D", "UniformAssigner"]
