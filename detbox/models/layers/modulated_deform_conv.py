@@ -29,6 +29,8 @@ from torchvision.ops import deform_conv2d
 
 from detbox.registry import LAYERS
 
+from .deform_conv import conv_output_size
+
 __all__ = ["ModulatedDeformConv2d", "ModulatedDeformConv2dPack", "modulated_deform_conv2d"]
 
 IntPair = Union[int, tuple[int, int]]
@@ -53,9 +55,8 @@ def modulated_deform_conv2d(x: Tensor, offset: Tensor, mask: Tensor, weight: Ten
         ``Tensor[B, C_out, H', W']``.
     """
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
-    kh, kw = weight.shape[-2:]
-    out_size = tuple((x.shape[2 + d] + 2 * padding[d] - (dilation[d] * ((kh, kw)[d] - 1) + 1))
-                     // stride[d] + 1 for d in range(2))
+    out_size = conv_output_size(tuple(x.shape[-2:]), tuple(weight.shape[-2:]), stride, padding,
+                                dilation)
     x = x.type_as(offset)
     offset = _as_mmcv_reads(offset, out_size, "offset")
     mask = _as_mmcv_reads(mask.type_as(x), out_size, "mask")
