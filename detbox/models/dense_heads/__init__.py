@@ -7,9 +7,11 @@ from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
 from .fsaf_head import FSAFHead
 from .paa_head import PAAHead
+from .reppoints_head import RepPointsHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
 from .yolof_head import YOLOFHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead"]
+           "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
+           "RepPointsHead"]

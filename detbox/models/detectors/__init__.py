@@ -6,6 +6,7 @@ from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .fsaf import FSAF
 from .paa import PAA
+from .reppoints_detector import RepPointsDetector
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
@@ -13,4 +14,5 @@ from .two_stage import TwoStageDetector
 from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
-           "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF"]
+           "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF",
+           "RepPointsDetector"]
