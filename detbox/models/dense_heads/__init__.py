@@ -5,6 +5,7 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
+from .fovea_head import FoveaHead
 from .fsaf_head import FSAFHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
@@ -14,4 +15,4 @@ from .yolof_head import YOLOFHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
            "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
-           "RepPointsHead"]
+           "RepPointsHead", "FoveaHead"]

@@ -4,6 +4,7 @@ from .atss import ATSS
 from .base import BaseDetector
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .fovea import FOVEA
 from .fsaf import FSAF
 from .paa import PAA
 from .reppoints_detector import RepPointsDetector
@@ -15,4 +16,4 @@ from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
            "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF",
-           "RepPointsDetector"]
+           "RepPointsDetector", "FOVEA"]

@@ -8,6 +8,7 @@ from .cross_entropy_loss import (
     mask_cross_entropy,
 )
 from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .ghm_loss import GHMC, GHMR
 from .iou_loss import (
     CIoULoss,
     DIoULoss,
@@ -26,4 +27,5 @@ __all__ = [
     "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "IoULoss", "GIoULoss", "DIoULoss",
     "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
     "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
+    "GHMC", "GHMR",
 ]
