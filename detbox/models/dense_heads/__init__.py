@@ -6,6 +6,7 @@ from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
+from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
@@ -15,4 +16,5 @@ from .yolof_head import YOLOFHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
            "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
-           "RepPointsHead", "FoveaHead"]
+           "RepPointsHead", "FoveaHead",
+           "FreeAnchorRetinaHead"]
