@@ -8,6 +8,7 @@ from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
+from .nasfcos_head import NASFCOSHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
 from .retina_head import RetinaHead
@@ -17,4 +18,4 @@ from .yolof_head import YOLOFHead
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
            "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
            "RepPointsHead", "FoveaHead",
-           "FreeAnchorRetinaHead"]
+           "FreeAnchorRetinaHead", "NASFCOSHead"]

@@ -6,6 +6,7 @@ from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .fovea import FOVEA
 from .fsaf import FSAF
+from .nasfcos import NASFCOS
 from .paa import PAA
 from .reppoints_detector import RepPointsDetector
 from .retinanet import RetinaNet
@@ -16,4 +17,4 @@ from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
            "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF",
-           "RepPointsDetector", "FOVEA"]
+           "RepPointsDetector", "FOVEA", "NASFCOS"]

@@ -13,6 +13,8 @@ from .channel_mapper import ChannelMapper
 from .dilated_encoder import DilatedEncoder
 from .dyhead import DyHead
 from .fpn import FPN
+from .nasfcos_fpn import NASFCOS_FPN
 from .pafpn import PAFPN
 
-__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "DyHead", "FPN", "PAFPN"]
+__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "DyHead", "FPN", "PAFPN",
+           "NASFCOS_FPN"]
