@@ -3,6 +3,7 @@
 from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
+from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
 from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
@@ -18,4 +19,5 @@ from .yolof_head import YOLOFHead
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
            "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
            "RepPointsHead", "FoveaHead",
-           "FreeAnchorRetinaHead", "NASFCOSHead"]
+           "FreeAnchorRetinaHead", "NASFCOSHead",
+           "AutoAssignHead"]

@@ -1,6 +1,7 @@
 """Detectors: they only compose backbone, neck and heads."""
 
 from .atss import ATSS
+from .autoassign import AutoAssign
 from .base import BaseDetector
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
@@ -17,4 +18,4 @@ from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
            "SingleStageDetector", "TwoStageDetector", "FSAF", "PAA", "YOLOF",
-           "RepPointsDetector", "FOVEA", "NASFCOS"]
+           "RepPointsDetector", "FOVEA", "NASFCOS", "AutoAssign"]
