@@ -9,15 +9,17 @@ from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
+from .gfl_head import GFLHead
 from .nasfcos_head import NASFCOSHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .tood_head import TOODHead
+from .vfnet_head import VFNetHead
 from .yolof_head import YOLOFHead
 
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
-           "RPNHead", "FSAFHead", "PAAHead", "YOLOFHead",
-           "RepPointsHead", "FoveaHead",
-           "FreeAnchorRetinaHead", "NASFCOSHead",
+           "RPNHead", "GFLHead", "TOODHead", "VFNetHead", "FSAFHead", "PAAHead", "YOLOFHead",
+           "RepPointsHead", "FoveaHead", "FreeAnchorRetinaHead", "NASFCOSHead",
            "AutoAssignHead"]

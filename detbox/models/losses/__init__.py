@@ -8,6 +8,12 @@ from .cross_entropy_loss import (
     mask_cross_entropy,
 )
 from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .gfocal_loss import (
+    DistributionFocalLoss,
+    QualityFocalLoss,
+    distribution_focal_loss,
+    quality_focal_loss,
+)
 from .ghm_loss import GHMC, GHMR
 from .iou_loss import (
     CIoULoss,
@@ -21,11 +27,13 @@ from .iou_loss import (
 )
 from .smooth_l1_loss import L1Loss, SmoothL1Loss, l1_loss, smooth_l1_loss
 from .utils import reduce_loss, weight_reduce_loss, weighted_loss
+from .varifocal_loss import VarifocalLoss, varifocal_loss
 
 __all__ = [
     "Accuracy", "accuracy", "CrossEntropyLoss", "cross_entropy", "binary_cross_entropy",
     "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "IoULoss", "GIoULoss", "DIoULoss",
     "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
     "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
-    "GHMC", "GHMR",
+    "QualityFocalLoss", "DistributionFocalLoss", "quality_focal_loss", "distribution_focal_loss",
+    "VarifocalLoss", "varifocal_loss", "GHMC", "GHMR",
 ]

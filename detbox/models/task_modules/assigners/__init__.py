@@ -8,7 +8,9 @@ from .gaussian_mixture import GaussianMixture1D
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
 from .point_assigner import PointAssigner
+from .task_aligned_assigner import TaskAlignedAssigner
 from .uniform_assigner import UniformAssigner
 
 __all__ = ["AssignResult", "ATSSAssigner", "BaseAssigner", "BboxOverlaps2D", "MaxIoUAssigner",
-           "CenterRegionAssigner", "GaussianMixture1D", "UniformAssigner", "PointAssigner"]
+           "TaskAlignedAssigner", "CenterRegionAssigner", "GaussianMixture1D", "UniformAssigner",
+           "PointAssigner"]

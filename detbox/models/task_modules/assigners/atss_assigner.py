@@ -32,9 +32,51 @@ from detbox.registry import TASK_UTILS
 from .assign_result import AssignResult
 from .base_assigner import BaseAssigner
 
-__all__ = ["ATSSAssigner"]
+__all__ = ["ATSSAssigner", "centers_inside_gts", "max_overlap_of_positives"]
 
 INF = 100000000
+
+
+def centers_inside_gts(centers_x: Tensor, centers_y: Tensor, candidate_idxs: Tensor,
+                       gt_bboxes: Tensor, eps: float = 0.01) -> Tensor:
+    """Whether each candidate's center lies inside its ground truth by more than ``eps``.
+
+    Args:
+        centers_x: ``Tensor[N]`` x of the boxes' centers (``centers_y`` likewise).
+        centers_y: ``Tensor[N]``.
+        candidate_idxs: ``Tensor[C, K]`` indices into the ``N`` boxes, column ``k`` for
+            ground truth ``k``.
+        gt_bboxes: ``Tensor[K, 4]`` xyxy.
+
+    Returns:
+        ``Tensor[C, K]`` bool.
+    """
+    cand_cx = centers_x[candidate_idxs]  # [C, K]
+    cand_cy = centers_y[candidate_idxs]
+    sides = torch.stack([cand_cx - gt_bboxes[:, 0], cand_cy - gt_bboxes[:, 1],
+                         gt_bboxes[:, 2] - cand_cx, gt_bboxes[:, 3] - cand_cy], dim=1)
+    return sides.min(dim=1).values > eps
+
+
+def max_overlap_of_positives(overlaps: Tensor, candidate_idxs: Tensor, is_pos: Tensor
+                             ) -> tuple[Tensor, Tensor]:
+    """For each box, its best overlap among the ground truths it is a positive candidate of.
+
+    Args:
+        overlaps: ``Tensor[N, K]`` overlaps of the boxes with the ground truths.
+        candidate_idxs: ``Tensor[C, K]`` candidate boxes of each ground truth.
+        is_pos: ``Tensor[C, K]`` which candidates are positives.
+
+    Returns:
+        ``(max_overlaps: Tensor[N], argmax: Tensor[N])``; ``max_overlaps`` is ``-INF`` for
+        boxes that are positive for no ground truth.
+    """
+    num_bboxes, num_gt = overlaps.shape
+    flat_idxs = candidate_idxs + torch.arange(num_gt, device=overlaps.device) * num_bboxes
+    overlaps_inf = torch.full_like(overlaps, -INF).t().contiguous().view(-1)  # [K * N]
+    index = flat_idxs.view(-1)[is_pos.view(-1)]
+    overlaps_inf[index] = overlaps.t().contiguous().view(-1)[index]
+    return overlaps_inf.view(num_gt, -1).t().max(dim=1)  # over [N, K]
 
 
 @TASK_UTILS.register_module()
@@ -135,19 +177,10 @@ class ATSSAssigner(BaseAssigner):
         is_pos = candidate_overlaps >= threshold[None, :]
 
         # step 3: the candidate's center must lie inside the ground truth
-        cand_cx = bboxes_cx[candidate_idxs]  # [C, K]
-        cand_cy = bboxes_cy[candidate_idxs]
-        sides = torch.stack([cand_cx - gt_bboxes[:, 0], cand_cy - gt_bboxes[:, 1],
-                             gt_bboxes[:, 2] - cand_cx, gt_bboxes[:, 3] - cand_cy], dim=1)
-        is_pos = is_pos & (sides.min(dim=1).values > 0.01)
+        is_pos = is_pos & centers_inside_gts(bboxes_cx, bboxes_cy, candidate_idxs, gt_bboxes)
 
         # a box positive for several ground truths takes the one of highest IoU
-        flat_idxs = (candidate_idxs + torch.arange(num_gt, device=bboxes.device) * num_bboxes)
-        overlaps_inf = torch.full_like(overlaps, -INF).t().contiguous().view(-1)  # [K * N]
-        index = flat_idxs.view(-1)[is_pos.view(-1)]
-        overlaps_inf[index] = overlaps.t().contiguous().view(-1)[index]
-        overlaps_inf = overlaps_inf.view(num_gt, -1).t()  # [N, K]
-        max_overlaps, argmax_overlaps = overlaps_inf.max(dim=1)
+        max_overlaps, argmax_overlaps = max_overlap_of_positives(overlaps, candidate_idxs, is_pos)
         positive = max_overlaps != -INF
         assigned_gt_inds[positive] = argmax_overlaps[positive] + 1
 

@@ -65,27 +65,35 @@ class GaussianMixture1D:
         self.n_iter_ = 0
         self.converged_ = False
 
-    def _weighted_log_prob(self, x: Tensor) -> Tensor:
+    @staticmethod
+    def _as_samples(x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(x, x^2)`` in float64, the square taken in the input's precision as NumPy does
+        for scikit-learn's float32 input."""
+        x = x.detach().reshape(-1)
+        sq = x * x if x.dtype == torch.float32 else x.to(torch.float64) ** 2
+        return x.to(torch.float64), sq.to(torch.float64)
+
+    def _weighted_log_prob(self, x: Tensor, x_sq: Tensor) -> Tensor:
         """``Tensor[N, K]``: ``log N(x | mean_k, var_k) + log w_k``."""
         prec_chol = self.precisions_cholesky_  # [K]
         prec = prec_chol ** 2
         mahal = (self.means_ ** 2 * prec)[None, :] - 2.0 * x[:, None] * (self.means_ * prec)[
-            None, :] + (x ** 2)[:, None] * prec[None, :]
+            None, :] + x_sq[:, None] * prec[None, :]
         log_prob = -0.5 * (math.log(2 * math.pi) + mahal) + torch.log(prec_chol)[None, :]
         return log_prob + torch.log(self.weights_)[None, :]
 
-    def _e_step(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        weighted = self._weighted_log_prob(x)
+    def _e_step(self, x: Tensor, x_sq: Tensor) -> tuple[Tensor, Tensor]:
+        weighted = self._weighted_log_prob(x, x_sq)
         log_norm = torch.logsumexp(weighted, dim=1)
         return log_norm.mean(), weighted - log_norm[:, None]
 
-    def _m_step(self, x: Tensor, log_resp: Tensor) -> None:
+    def _m_step(self, x: Tensor, x_sq: Tensor, log_resp: Tensor) -> None:
         resp = torch.exp(log_resp)  # [N, K]
         nk = resp.sum(0) + 10 * _EPS64
         means = (resp * x[:, None]).sum(0) / nk
-        var = (resp * (x * x)[:, None]).sum(0) / nk - means ** 2 + self.reg_covar
+        var = (resp * x_sq[:, None]).sum(0) / nk - means ** 2 + self.reg_covar
         if self.covariance_type == "tied":
-            var = ((resp * (x * x)[:, None]).sum() - (nk * means ** 2).sum()) / nk.sum()
+            var = ((resp * x_sq[:, None]).sum() - (nk * means ** 2).sum()) / nk.sum()
             var = (var + self.reg_covar).expand_as(means)
         if (var <= 0).any():
             raise ValueError("GaussianMixture1D: a component has collapsed (variance <= 0)")
@@ -96,7 +104,7 @@ class GaussianMixture1D:
 
     def fit(self, x: Tensor) -> GaussianMixture1D:
         """Fit to samples ``x`` (``Tensor[N]`` or ``Tensor[N, 1]``, N >= 2); returns self."""
-        x = x.detach().reshape(-1).to(torch.float64)
+        x, x_sq = self._as_samples(x)
         if x.numel() < len(self.means_init):
             raise ValueError(f"GaussianMixture1D needs at least {len(self.means_init)} samples, "
                              f"got {x.numel()}")
@@ -107,8 +115,8 @@ class GaussianMixture1D:
         self.converged_ = False
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            log_norm, log_resp = self._e_step(x)
-            self._m_step(x, log_resp)
+            log_norm, log_resp = self._e_step(x, x_sq)
+            self._m_step(x, x_sq, log_resp)
             lower_bound = float(log_norm)
             self.n_iter_ = n_iter
             if abs(lower_bound - previous) < self.tol:
@@ -119,9 +127,9 @@ class GaussianMixture1D:
 
     def predict(self, x: Tensor) -> Tensor:
         """``Tensor[N]`` int64: the most probable component of each sample."""
-        return self._weighted_log_prob(x.detach().reshape(-1).to(torch.float64)).argmax(dim=1)
+        return self._weighted_log_prob(*self._as_samples(x)).argmax(dim=1)
 
     def score_samples(self, x: Tensor) -> Tensor:
         """``Tensor[N]`` float64: the log-likelihood of each sample under the mixture."""
-        weighted = self._weighted_log_prob(x.detach().reshape(-1).to(torch.float64))
+        weighted = self._weighted_log_prob(*self._as_samples(x))
         return torch.logsumexp(weighted, dim=1)
