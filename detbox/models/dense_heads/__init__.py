@@ -5,6 +5,7 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
+from .ddod_head import DDODHead
 from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
@@ -22,4 +23,4 @@ from .yolof_head import YOLOFHead
 __all__ = ["AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "FCOSHead", "RetinaHead",
            "RPNHead", "GFLHead", "TOODHead", "VFNetHead", "FSAFHead", "PAAHead", "YOLOFHead",
            "RepPointsHead", "FoveaHead", "FreeAnchorRetinaHead", "NASFCOSHead",
-           "AutoAssignHead"]
+           "AutoAssignHead", "DDODHead"]

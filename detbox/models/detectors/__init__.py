@@ -3,6 +3,7 @@
 from .atss import ATSS
 from .autoassign import AutoAssign
 from .base import BaseDetector
+from .ddod import DDOD
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .fovea import FOVEA
@@ -21,4 +22,4 @@ from .yolof import YOLOF
 
 __all__ = ["ATSS", "BaseDetector", "CascadeRCNN", "FCOS", "FasterRCNN", "RetinaNet", "RPN",
            "SingleStageDetector", "TwoStageDetector", "GFL", "TOOD", "VFNet", "FSAF", "PAA",
-           "YOLOF", "RepPointsDetector", "FOVEA", "NASFCOS", "AutoAssign"]
+           "YOLOF", "RepPointsDetector", "FOVEA", "NASFCOS", "AutoAssign", "DDOD"]
