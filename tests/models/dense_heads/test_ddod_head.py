@@ -1,5 +1,6 @@
 """DDODHead: layout (DCN first conv, IoU branch), two assignments, level re-weighting."""
 
+import pytest
 import torch
 
 from detbox.models.dense_heads import DDODHead
@@ -29,7 +30,7 @@ def test_layout_and_reweighting():
     assert {"cls_convs.0.conv.conv_offset.weight", "reg_convs.1.conv.weight",
             "atss_iou.weight", "scales.1.scale"} <= keys
     labels = [torch.tensor([0, 2, 1, 2]), torch.tensor([2, 2])]  # 2 positives, then 0
-    assert ddod.calc_reweight_factor(labels) == [1.0, 2.0]
+    assert ddod.calc_reweight_factor(labels) == pytest.approx([1.0, 2.0])
     assert ddod.cls_num_pos_samples_per_level == [2.0, 0.0]  # accumulated over calls
 
 
