@@ -5,8 +5,8 @@ means_init=[min, max], precisions_init=[1, 1], covariance_type=...)`` to the sor
 a ground truth's candidate anchors, then calls ``predict`` and ``score_samples``. With all
 three initial values given, scikit-learn's result does not depend on its random state, and
 this class reproduces it: the same EM steps in float64 (E-step: log responsibilities; M-step:
-``nk = sum(resp) + 10 eps``, weights ``nk / sum(nk)``, means, variances ``E[x^2] - mean^2 +
-reg_covar``), stopping when the mean log-likelihood changes by less than ``tol`` or after
+``nk = sum(resp) + 10 eps``, weights ``nk / sum(nk)``, means, variances as scikit-learn
+computes them for each covariance type, ``+ reg_covar``), stopping when the mean log-likelihood changes by less than ``tol`` or after
 ``max_iter`` iterations, keeping the last parameters. With one feature, the covariance types
 ``'full'``, ``'tied'``, ``'diag'`` and ``'spherical'`` coincide except that ``'tied'`` shares
 one variance between the components.
@@ -91,10 +91,13 @@ class GaussianMixture1D:
         resp = torch.exp(log_resp)  # [N, K]
         nk = resp.sum(0) + 10 * _EPS64
         means = (resp * x[:, None]).sum(0) / nk
-        var = (resp * x_sq[:, None]).sum(0) / nk - means ** 2 + self.reg_covar
-        if self.covariance_type == "tied":
-            var = ((resp * x_sq[:, None]).sum() - (nk * means ** 2).sum()) / nk.sum()
+        if self.covariance_type == "full":  # scikit-learn centres the samples here
+            var = (resp * (x[:, None] - means[None, :]) ** 2).sum(0) / nk + self.reg_covar
+        elif self.covariance_type == "tied":  # one variance: sum x^2 - sum nk mean^2
+            var = (x_sq.sum() - (nk * means ** 2).sum()) / nk.sum()
             var = (var + self.reg_covar).expand_as(means)
+        else:  # 'diag', 'spherical': E[x^2] - mean^2
+            var = (resp * x_sq[:, None]).sum(0) / nk - means ** 2 + self.reg_covar
         if (var <= 0).any():
             raise ValueError("GaussianMixture1D: a component has collapsed (variance <= 0)")
         self.weights_ = nk / nk.sum()
