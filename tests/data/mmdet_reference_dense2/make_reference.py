@@ -20,6 +20,8 @@ cut, image 0's neck and head outputs, candidates before NMS, stability checks). 
   random 1-D samples, for ``tests/models/task_modules/assigners/test_gaussian_mixture.py``.
 
 PAA has no ``with_nms=False`` path, so its candidates before NMS are not recorded.
+MMDetection's RepPoints cannot train on a CPU-only machine as it is (its valid flags default to
+``device='cuda'``); the script makes that default ``'cpu'``.
 """
 
 from __future__ import annotations
@@ -164,7 +166,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import torch
+    from mmdet.core.anchor import point_generator
 
+    # MMDetection's RepPointsHead.get_points asks for valid flags without a device, and
+    # MlvlPointGenerator.valid_flags defaults to 'cuda': on a CPU-only machine RepPoints
+    # cannot train. Default to 'cpu' instead (the flags do not depend on the device).
+    point_generator.MlvlPointGenerator.valid_flags.__defaults__ = ("cpu",)
     torch.set_num_threads(1)
     cw = _load("calibrated_weights_dense2", HERE / "calibrated_weights.py")
     base = _load("make_reference_base", HERE.parent / "mmdet_reference" / "make_reference.py")
