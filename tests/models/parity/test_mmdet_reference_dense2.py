@@ -29,6 +29,9 @@ MODELS = {
     "reppoints_grid": "bbox_r18_grid_fpn_gn-neck+head_tiny.py",
 }
 RTOL = 5e-4
+# the grid-point RepPoints repeats RepPoints' code paths with other options: slow-marked
+PARAMS = [pytest.param(name, marks=pytest.mark.slow) if name == "reppoints_grid" else name
+          for name in MODELS]
 
 
 def calibrated_state_dict(name):
@@ -39,10 +42,12 @@ def calibrated_state_dict(name):
     return module.state_dict_from_keys_json(str(REF / f"keys_{name}.json"))
 
 
-@pytest.fixture(scope="module", params=list(MODELS))
+@pytest.fixture(scope="module", params=PARAMS)
 def model_and_ref(request):
     name = request.param
-    model = init_detector(REF / "configs" / MODELS[name])
+    # NCHW, the layout MMDetection runs (channels-last moves the grid-point RepPoints' boxes by
+    # up to 0.01 px: that model is sensitive at this level, see README.md there)
+    model = init_detector(REF / "configs" / MODELS[name], cfg_options=dict(channels_last=False))
     ours = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
     theirs = [(k, tuple(shape)) for k, shape, _ in
               json.loads((REF / f"keys_{name}.json").read_text())["keys"]]
@@ -131,7 +136,7 @@ def train_batch(cfg, gt):
             [torch.tensor(g["labels"]) for g in gt])
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", PARAMS)
 def test_training_step_losses_equal_mmdetection(name):
     summary = json.loads((REF / f"reference_{name}.json").read_text())["train"]
     cfg = Config.fromfile(REF / "configs" / MODELS[name])
