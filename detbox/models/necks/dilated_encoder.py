@@ -6,6 +6,7 @@ a 3x3 ``fpn_conv`` + BatchNorm, then ``num_residual_blocks`` residual bottleneck
 ``block_dilations[i]``, 1x1 back up, each ConvModule with BN and ReLU, plus the identity).
 The output is a one-level tuple.
 
+>>> import torch
 >>> neck = DilatedEncoder(16, 8, 4, 2, [2, 4])
 >>> [tuple(o.shape) for o in neck([torch.zeros(1, 16, 6, 6)])]
 [(1, 8, 6, 6)]
