@@ -37,11 +37,33 @@ MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
     "fsaf_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", (-13.48, -7.59, -4.0)),
                           (r"^bbox_head\.retina_reg\.bias$", 0.5)),
     "yolof_r18_c5_tiny": ((r"^bbox_head\.cls_score\.bias$", (-12.18, -6.15, -7.09) * 5),),
+    "retinanet_ghm_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -11.08),),
     "paa_r18_fpn_tiny": ((r"^bbox_head\.atss_cls\.bias$", -7.21),),
     "reppoints_moment_r18_fpn_gn-neck+head_tiny": (
         (r"^bbox_head\.reppoints_cls_out\.bias$", -7.61),),
     "bbox_r18_grid_fpn_gn-neck+head_tiny": ((r"^bbox_head\.reppoints_cls_out\.bias$", -8.44),),
 }
+
+
+def _loss_buffers(arrays):
+    """GHM losses keep their bin ``edges`` (and ``acc_sum`` counts) as buffers: give them the
+    values the losses set, not random draws (GHMC: ``i / bins``, the last edge plus 1e-6;
+    GHMR: the last edge 1e3; counts 0)."""
+    import numpy as np
+    import torch
+
+    for key in list(arrays):
+        if key.endswith(".edges"):
+            bins = arrays[key].shape[0] - 1
+            edges = torch.arange(bins + 1).float() / bins
+            if key.endswith("loss_bbox.edges"):
+                edges[-1] = 1e3
+            else:
+                edges[-1] += 1e-6
+            arrays[key] = edges.double().numpy()
+        elif key.endswith(".acc_sum"):
+            arrays[key] = np.zeros_like(arrays[key])
+    return arrays
 
 
 def _one_stage():
@@ -52,6 +74,8 @@ def _one_stage():
     spec.loader.exec_module(module)
     module.ROLES = ROLES + module.ROLES
     module.MODEL_SHIFTS = MODEL_SHIFTS
+    draw = module.generate_arrays
+    module.generate_arrays = lambda *args, **kwargs: _loss_buffers(draw(*args, **kwargs))
     return module
 
 

@@ -42,6 +42,7 @@ MODELS = {
     "paa": "configs/paa_r18_fpn_tiny.py",
     "reppoints": "configs/reppoints_moment_r18_fpn_gn-neck+head_tiny.py",
     "reppoints_grid": "configs/bbox_r18_grid_fpn_gn-neck+head_tiny.py",
+    "ghm": "configs/retinanet_ghm_r18_fpn_tiny.py",
 }
 # ground truths of the training batch (images 0 and 1), in img_shape pixels, and labels
 TRAIN_GT = (

@@ -1,5 +1,5 @@
 """Same weights, same image, same detections and losses as real MMDetection 2.28.2 for FSAF,
-YOLOF, PAA and RepPoints (moment, and grid points with minmax).
+YOLOF, PAA, RepPoints (moment, and grid points with minmax) and RetinaNet with GHM losses.
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_dense2/``, README there); the weights are regenerated bit for
@@ -27,11 +27,13 @@ MODELS = {
     "paa": "paa_r18_fpn_tiny.py",
     "reppoints": "reppoints_moment_r18_fpn_gn-neck+head_tiny.py",
     "reppoints_grid": "bbox_r18_grid_fpn_gn-neck+head_tiny.py",
+    "ghm": "retinanet_ghm_r18_fpn_tiny.py",
 }
 RTOL = 5e-4
-# the grid-point RepPoints repeats RepPoints' code paths with other options: slow-marked
-PARAMS = [pytest.param(name, marks=pytest.mark.slow) if name == "reppoints_grid" else name
-          for name in MODELS]
+# the grid-point RepPoints repeats RepPoints' code paths with other options, and GHM (optional
+# in the issue) RetinaNet's but its losses: slow-marked
+PARAMS = [pytest.param(name, marks=pytest.mark.slow) if name in ("reppoints_grid", "ghm")
+          else name for name in MODELS]
 
 
 def calibrated_state_dict(name):
