@@ -38,6 +38,7 @@ MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
                           (r"^bbox_head\.retina_reg\.bias$", 0.5)),
     "yolof_r18_c5_tiny": ((r"^bbox_head\.cls_score\.bias$", (-12.18, -6.15, -7.09) * 5),),
     "retinanet_ghm_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -11.08),),
+    "retinanet_free_anchor_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -11.08),),
     "paa_r18_fpn_tiny": ((r"^bbox_head\.atss_cls\.bias$", -7.21),),
     "reppoints_moment_r18_fpn_gn-neck+head_tiny": (
         (r"^bbox_head\.reppoints_cls_out\.bias$", -7.61),),

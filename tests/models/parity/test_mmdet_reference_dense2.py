@@ -1,5 +1,6 @@
 """Same weights, same image, same detections and losses as real MMDetection 2.28.2 for FSAF,
-YOLOF, PAA, RepPoints (moment, and grid points with minmax) and RetinaNet with GHM losses.
+YOLOF, PAA, RepPoints (moment, and grid points with minmax), RetinaNet with GHM losses and
+FreeAnchor.
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_dense2/``, README there); the weights are regenerated bit for
@@ -28,12 +29,13 @@ MODELS = {
     "reppoints": "reppoints_moment_r18_fpn_gn-neck+head_tiny.py",
     "reppoints_grid": "bbox_r18_grid_fpn_gn-neck+head_tiny.py",
     "ghm": "retinanet_ghm_r18_fpn_tiny.py",
+    "free_anchor": "retinanet_free_anchor_r18_fpn_tiny.py",
 }
 RTOL = 5e-4
-# the grid-point RepPoints repeats RepPoints' code paths with other options, and GHM (optional
-# in the issue) RetinaNet's but its losses: slow-marked
-PARAMS = [pytest.param(name, marks=pytest.mark.slow) if name in ("reppoints_grid", "ghm")
-          else name for name in MODELS]
+# the grid-point RepPoints repeats RepPoints' code paths with other options, GHM and FreeAnchor
+# (optional in the issue) RetinaNet's but their losses: slow-marked
+PARAMS = [pytest.param(name, marks=pytest.mark.slow)
+          if name in ("reppoints_grid", "ghm", "free_anchor") else name for name in MODELS]
 
 
 def calibrated_state_dict(name):
