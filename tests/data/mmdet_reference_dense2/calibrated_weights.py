@@ -39,6 +39,7 @@ MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
     "yolof_r18_c5_tiny": ((r"^bbox_head\.cls_score\.bias$", (-12.18, -6.15, -7.09) * 5),),
     "retinanet_ghm_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -11.08),),
     "retinanet_free_anchor_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", -11.08),),
+    "autoassign_r18_fpn_tiny": ((r"^bbox_head\.conv_cls\.bias$", (-5.5, -7.3, -4.2)),),
     "paa_r18_fpn_tiny": ((r"^bbox_head\.atss_cls\.bias$", -7.21),),
     "reppoints_moment_r18_fpn_gn-neck+head_tiny": (
         (r"^bbox_head\.reppoints_cls_out\.bias$", -7.61),),

@@ -44,6 +44,7 @@ MODELS = {
     "reppoints_grid": "configs/bbox_r18_grid_fpn_gn-neck+head_tiny.py",
     "ghm": "configs/retinanet_ghm_r18_fpn_tiny.py",
     "free_anchor": "configs/retinanet_free_anchor_r18_fpn_tiny.py",
+    "autoassign": "configs/autoassign_r18_fpn_tiny.py",
 }
 # ground truths of the training batch (images 0 and 1), in img_shape pixels, and labels
 TRAIN_GT = (

@@ -1,6 +1,6 @@
 """Same weights, same image, same detections and losses as real MMDetection 2.28.2 for FSAF,
-YOLOF, PAA, RepPoints (moment, and grid points with minmax), RetinaNet with GHM losses and
-FreeAnchor.
+YOLOF, PAA, RepPoints (moment, and grid points with minmax), RetinaNet with GHM losses,
+FreeAnchor and AutoAssign.
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_dense2/``, README there); the weights are regenerated bit for
@@ -30,12 +30,14 @@ MODELS = {
     "reppoints_grid": "bbox_r18_grid_fpn_gn-neck+head_tiny.py",
     "ghm": "retinanet_ghm_r18_fpn_tiny.py",
     "free_anchor": "retinanet_free_anchor_r18_fpn_tiny.py",
+    "autoassign": "autoassign_r18_fpn_tiny.py",
 }
 RTOL = 5e-4
-# the grid-point RepPoints repeats RepPoints' code paths with other options, GHM and FreeAnchor
-# (optional in the issue) RetinaNet's but their losses: slow-marked
+# the grid-point RepPoints repeats RepPoints' code paths with other options; GHM, FreeAnchor and
+# AutoAssign are optional in the issue: slow-marked
 PARAMS = [pytest.param(name, marks=pytest.mark.slow)
-          if name in ("reppoints_grid", "ghm", "free_anchor") else name for name in MODELS]
+          if name in ("reppoints_grid", "ghm", "free_anchor", "autoassign") else name
+          for name in MODELS]
 
 
 def calibrated_state_dict(name):
