@@ -3,21 +3,31 @@
 from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
+from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
+from .ddod_head import DDODHead
 from .deformable_detr_head import DeformableDETRHead
 from .detr_head import DETRHead
 from .embedding_rpn_head import EmbeddingRPNHead
 from .fcos_head import FCOSHead
+from .fovea_head import FoveaHead
+from .free_anchor_retina_head import FreeAnchorRetinaHead
+from .fsaf_head import FSAFHead
 from .gfl_head import GFLHead
+from .nasfcos_head import NASFCOSHead
+from .paa_head import PAAHead
+from .reppoints_head import RepPointsHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
 from .ssd_head import SSDHead
 from .tood_head import TOODHead
 from .vfnet_head import VFNetHead
+from .yolof_head import YOLOFHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
-    "AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "DeformableDETRHead",
-    "DETRHead", "EmbeddingRPNHead", "FCOSHead", "GFLHead", "RetinaHead", "RPNHead", "TOODHead",
-    "VFNetHead", "SSDHead", "YOLOXHead",
+    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
+    "DeformableDETRHead", "DETRHead", "EmbeddingRPNHead", "DDODHead", "FCOSHead", "FoveaHead",
+    "FreeAnchorRetinaHead", "FSAFHead", "GFLHead", "NASFCOSHead", "PAAHead", "RepPointsHead",
+    "RetinaHead", "RPNHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOXHead", "YOLOFHead",
 ]

@@ -103,8 +103,8 @@ class BaseDenseHead(BaseModule, BBoxTestMixin):
                 scores = cls_score.softmax(-1)[:, :-1]  # the background is the last class
             scores, labels, keep_idxs, selected = filter_scores_and_topk(
                 scores, cfg["score_thr"], nms_pre, dict(bbox_pred=bbox_pred, priors=priors))
-            bboxes = self.bbox_coder.decode(selected["priors"], selected["bbox_pred"],
-                                            max_shape=img_shape)
+            bboxes = self._decode_level(selected["priors"], selected["bbox_pred"], level,
+                                        img_shape)
             mlvl_bboxes.append(bboxes)
             mlvl_scores.append(scores)
             mlvl_labels.append(labels)
@@ -113,6 +113,12 @@ class BaseDenseHead(BaseModule, BBoxTestMixin):
         return self._bbox_post_process(mlvl_scores, mlvl_labels, mlvl_bboxes,
                                        img_meta["scale_factor"], cfg, rescale, with_nms,
                                        mlvl_score_factors, **kwargs)
+
+    def _decode_level(self, priors: Tensor, bbox_pred: Tensor, level: int,
+                      max_shape: Any) -> Tensor:
+        """Boxes ``Tensor[n, 4]`` of one level's kept predictions (the box coder's decode;
+        heads whose decoding depends on the level override this)."""
+        return self.bbox_coder.decode(priors, bbox_pred, max_shape=max_shape)
 
     def _bbox_post_process(self, mlvl_scores: list[Tensor], mlvl_labels: list[Tensor],
                            mlvl_bboxes: list[Tensor], scale_factor: Any, cfg: Any,

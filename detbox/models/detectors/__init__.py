@@ -1,14 +1,21 @@
 """Detectors: they only compose backbone, neck and heads."""
 
 from .atss import ATSS
+from .autoassign import AutoAssign
 from .base import BaseDetector
+from .ddod import DDOD
 from .deformable_detr import DeformableDETR
 from .detr import DETR
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
+from .fovea import FOVEA
+from .fsaf import FSAF
 from .gfl import GFL
 from .htc import HybridTaskCascade, MaskScoringRCNN
 from .mask_rcnn import MaskRCNN
+from .nasfcos import NASFCOS
+from .paa import PAA
+from .reppoints_detector import RepPointsDetector
 from .retinanet import RetinaNet
 from .rpn import RPN
 from .single_stage import SingleStageDetector
@@ -16,10 +23,12 @@ from .sparse_rcnn import SparseRCNN
 from .tood import TOOD
 from .two_stage import TwoStageDetector
 from .vfnet import VFNet
+from .yolof import YOLOF
 from .yolox import YOLOX
 
 __all__ = [
-    "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
-    "GFL", "HybridTaskCascade", "MaskScoringRCNN", "MaskRCNN", "RetinaNet", "RPN",
-    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOX",
+    "ATSS", "AutoAssign", "BaseDetector", "DeformableDETR", "DETR", "DDOD", "CascadeRCNN",
+    "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade", "MaskScoringRCNN",
+    "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
+    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOX", "YOLOF",
 ]

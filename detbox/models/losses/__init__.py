@@ -14,6 +14,7 @@ from .gfocal_loss import (
     distribution_focal_loss,
     quality_focal_loss,
 )
+from .ghm_loss import GHMC, GHMR
 from .iou_loss import (
     CIoULoss,
     DIoULoss,
@@ -32,8 +33,8 @@ from .varifocal_loss import VarifocalLoss, varifocal_loss
 __all__ = [
     "Accuracy", "accuracy", "CrossEntropyLoss", "binary_cross_entropy", "cross_entropy",
     "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "DistributionFocalLoss",
-    "QualityFocalLoss", "distribution_focal_loss", "quality_focal_loss", "CIoULoss",
-    "DIoULoss", "GIoULoss", "IoULoss", "ciou_loss", "diou_loss", "giou_loss", "iou_loss",
-    "MSELoss", "mse_loss", "L1Loss", "SmoothL1Loss", "l1_loss", "smooth_l1_loss",
+    "QualityFocalLoss", "distribution_focal_loss", "quality_focal_loss", "GHMC", "GHMR",
+    "CIoULoss", "DIoULoss", "GIoULoss", "IoULoss", "ciou_loss", "diou_loss", "giou_loss",
+    "iou_loss", "MSELoss", "mse_loss", "L1Loss", "SmoothL1Loss", "l1_loss", "smooth_l1_loss",
     "reduce_loss", "weight_reduce_loss", "weighted_loss", "VarifocalLoss", "varifocal_loss",
 ]

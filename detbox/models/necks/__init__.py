@@ -10,10 +10,15 @@ own outside the package needs no change here: see ``configs/atss/README.md``.
 
 from .bifpn import BIFPN, BiFPN
 from .channel_mapper import ChannelMapper
+from .dilated_encoder import DilatedEncoder
 from .dyhead import DyHead
 from .fpn import FPN
+from .nasfcos_fpn import NASFCOS_FPN
 from .pafpn import PAFPN
 from .ssd_neck import SSDNeck
 from .yolox_pafpn import YOLOXPAFPN
 
-__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN", "YOLOXPAFPN", "SSDNeck"]
+__all__ = [
+    "BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "DyHead", "FPN", "NASFCOS_FPN",
+    "PAFPN", "SSDNeck", "YOLOXPAFPN",
+]

@@ -3,13 +3,18 @@
 from .assign_result import AssignResult
 from .atss_assigner import ATSSAssigner
 from .base_assigner import BaseAssigner
+from .center_region_assigner import CenterRegionAssigner
+from .gaussian_mixture import GaussianMixture1D
 from .hungarian_assigner import HungarianAssigner
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
+from .point_assigner import PointAssigner
 from .sim_ota_assigner import SimOTAAssigner
 from .task_aligned_assigner import TaskAlignedAssigner
+from .uniform_assigner import UniformAssigner
 
 __all__ = [
     "AssignResult", "ATSSAssigner", "BaseAssigner", "HungarianAssigner", "BboxOverlaps2D",
-    "MaxIoUAssigner", "TaskAlignedAssigner", "SimOTAAssigner",
+    "MaxIoUAssigner", "SimOTAAssigner", "CenterRegionAssigner", "GaussianMixture1D",
+    "PointAssigner", "TaskAlignedAssigner", "UniformAssigner",
 ]

@@ -8,6 +8,7 @@ from .delta_xywh_bbox_coder import (
     delta2bbox,
 )
 from .distance_point_bbox_coder import DistancePointBBoxCoder
+from .tblr_bbox_coder import TBLRBBoxCoder
 
 __all__ = ["BaseBBoxCoder", "DeltaXYWHBBoxCoder", "DistancePointBBoxCoder", "bbox2delta",
-           "delta2bbox", "batched_delta2bbox"]
+           "delta2bbox", "batched_delta2bbox", "TBLRBBoxCoder"]

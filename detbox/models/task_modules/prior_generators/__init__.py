@@ -1,7 +1,10 @@
 """Prior generators: anchors and points over feature-map grids."""
 
 from .anchor_generator import AnchorGenerator
+from .legacy_point_generator import PointGenerator
 from .point_generator import MlvlPointGenerator
 from .ssd_anchor_generator import SSDAnchorGenerator
 
-__all__ = ["AnchorGenerator", "MlvlPointGenerator", "SSDAnchorGenerator"]
+__all__ = [
+    "AnchorGenerator", "PointGenerator", "MlvlPointGenerator", "SSDAnchorGenerator",
+]

@@ -1,0 +1,22 @@
+"""FreeAnchor models built from our configs have MMDetection 2.28.2's state_dict layout.
+
+``tests/data/mmdet_layouts/free_anchor.json.gz`` was recorded with real MMDetection
+(``make_manifests.py free_anchor 'free_anchor/*.py'``): every config of MMDetection's
+``configs/free_anchor/``.
+"""
+
+import pytest
+
+from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
+
+MANIFEST = load_manifests("free_anchor")
+
+
+def test_manifest_covers_the_folder():
+    assert len(MANIFEST) == 3 and all(rel.startswith("free_anchor/") for rel in MANIFEST)
+    assert all("keys" in entry for entry in MANIFEST.values())  # MMDetection built them all
+
+
+@pytest.mark.parametrize("rel", sorted(MANIFEST))
+def test_state_dict_layout_equals_mmdetection(rel):
+    assert_same_layout(build_config_model(rel), MANIFEST[rel], rel)
