@@ -56,12 +56,12 @@ def decode_corner_heatmap(tl_heat: Tensor, br_heat: Tensor, tl_off: Tensor, br_o
         get_local_maximum(br_heat, kernel=kernel), k=k)
 
     # top-left corners index rows, bottom-right corners columns: [B, k, k]
-    tl_ys = tl_ys.view(batch, k, 1).repeat(1, 1, k)
-    tl_xs = tl_xs.view(batch, k, 1).repeat(1, 1, k)
-    br_ys = br_ys.view(batch, 1, k).repeat(1, k, 1)
-    br_xs = br_xs.view(batch, 1, k).repeat(1, k, 1)
-    tl_off = transpose_and_gather_feat(tl_off, tl_inds).view(batch, k, 1, 2)
-    br_off = transpose_and_gather_feat(br_off, br_inds).view(batch, 1, k, 2)
+    tl_ys = tl_ys.reshape(batch, k, 1).repeat(1, 1, k)
+    tl_xs = tl_xs.reshape(batch, k, 1).repeat(1, 1, k)
+    br_ys = br_ys.reshape(batch, 1, k).repeat(1, k, 1)
+    br_xs = br_xs.reshape(batch, 1, k).repeat(1, k, 1)
+    tl_off = transpose_and_gather_feat(tl_off, tl_inds).reshape(batch, k, 1, 2)
+    br_off = transpose_and_gather_feat(br_off, br_inds).reshape(batch, 1, k, 2)
     tl_xs = (tl_xs + tl_off[..., 0]) * (inp_w / width)
     tl_ys = (tl_ys + tl_off[..., 1]) * (inp_h / height)
     br_xs = (br_xs + br_off[..., 0]) * (inp_w / width)
@@ -79,19 +79,19 @@ def decode_corner_heatmap(tl_heat: Tensor, br_heat: Tensor, tl_off: Tensor, br_o
     br_ys = torch.where(br_ys > 0.0, br_ys, zeros)
     bboxes = torch.stack((tl_xs, tl_ys, br_xs, br_ys), dim=3)  # [B, k, k, 4]
 
-    tl_emb = transpose_and_gather_feat(tl_emb, tl_inds).view(batch, k, 1)
-    br_emb = transpose_and_gather_feat(br_emb, br_inds).view(batch, 1, k)
+    tl_emb = transpose_and_gather_feat(tl_emb, tl_inds).reshape(batch, k, 1)
+    br_emb = transpose_and_gather_feat(br_emb, br_inds).reshape(batch, 1, k)
     dists = torch.abs(tl_emb - br_emb)
 
-    scores = (tl_scores.view(batch, k, 1).repeat(1, 1, k)
-              + br_scores.view(batch, 1, k).repeat(1, k, 1)) / 2
-    tl_clses = tl_clses.view(batch, k, 1).repeat(1, 1, k)
-    br_clses = br_clses.view(batch, 1, k).repeat(1, k, 1)
+    scores = (tl_scores.reshape(batch, k, 1).repeat(1, 1, k)
+              + br_scores.reshape(batch, 1, k).repeat(1, k, 1)) / 2
+    tl_clses = tl_clses.reshape(batch, k, 1).repeat(1, 1, k)
+    br_clses = br_clses.reshape(batch, 1, k).repeat(1, k, 1)
     rejected = ((tl_clses != br_clses) | (br_xs <= tl_xs) | (br_ys <= tl_ys)
                 | (dists > distance_threshold))
     scores = torch.where(rejected, -torch.ones_like(scores), scores)
 
-    scores, inds = torch.topk(scores.view(batch, -1), num_dets)
-    bboxes = gather_feat(bboxes.view(batch, -1, 4), inds)
-    clses = gather_feat(tl_clses.contiguous().view(batch, -1, 1), inds).float()
+    scores, inds = torch.topk(scores.reshape(batch, -1), num_dets)
+    bboxes = gather_feat(bboxes.reshape(batch, -1, 4), inds)
+    clses = gather_feat(tl_clses.reshape(batch, -1, 1), inds).float()
     return bboxes, scores.unsqueeze(2), clses

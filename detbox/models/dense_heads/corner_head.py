@@ -133,12 +133,12 @@ class CornerHead(BaseDenseHead):
                                      for _ in range(self.num_feat_levels))
         self.br_pool = nn.ModuleList(BiCornerPool(ch, ["bottom", "right"], out_channels=ch)
                                      for _ in range(self.num_feat_levels))
-        for prefix in ("tl", "br"):
-            setattr(self, f"{prefix}_heat", nn.ModuleList(
-                self._make_layers(self.num_classes, ch) for _ in range(self.num_feat_levels)))
-            setattr(self, f"{prefix}_off", nn.ModuleList(
-                self._make_layers(self.corner_offset_channels, ch)
-                for _ in range(self.num_feat_levels)))
+        # registration order = MMDetection's state_dict order: tl/br heat, then tl/br off
+        for name, out_channels in (("tl_heat", self.num_classes), ("br_heat", self.num_classes),
+                                   ("tl_off", self.corner_offset_channels),
+                                   ("br_off", self.corner_offset_channels)):
+            setattr(self, name, nn.ModuleList(
+                self._make_layers(out_channels, ch) for _ in range(self.num_feat_levels)))
         if self.with_corner_emb:
             for prefix in ("tl", "br"):
                 setattr(self, f"{prefix}_emb", nn.ModuleList(
@@ -284,9 +284,9 @@ class CornerHead(BaseDenseHead):
             distance_threshold=cfg["distance_threshold"])
         if rescale:
             bboxes = bboxes / bboxes.new_tensor(img_meta["scale_factor"])
-        detections = torch.cat([bboxes.view(-1, 4), scores.view(-1, 1)], -1)
+        detections = torch.cat([bboxes.reshape(-1, 4), scores.reshape(-1, 1)], -1)
         keep = detections[:, -1] > -0.1
-        detections, labels = detections[keep], clses.view(-1)[keep]
+        detections, labels = detections[keep], clses.reshape(-1)[keep]
         if with_nms:
             detections, labels = self._bboxes_nms(detections, labels, cfg)
         return detections, labels

@@ -84,7 +84,7 @@ def get_topk_from_heatmap(scores: Tensor, k: int = 20
     ``x`` (float).
     """
     batch, _, height, width = scores.size()
-    topk_scores, topk_inds = torch.topk(scores.view(batch, -1), k)
+    topk_scores, topk_inds = torch.topk(scores.reshape(batch, -1), k)
     topk_clses = topk_inds // (height * width)
     topk_inds = topk_inds % (height * width)
     topk_ys = topk_inds // width
