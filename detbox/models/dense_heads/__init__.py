@@ -5,6 +5,7 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
+from .corner_head import CornerHead
 from .ddod_head import DDODHead
 from .deformable_detr_head import DeformableDETRHead
 from .detr_head import DETRHead
@@ -26,8 +27,9 @@ from .yolof_head import YOLOFHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
-    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
-    "DeformableDETRHead", "DETRHead", "EmbeddingRPNHead", "DDODHead", "FCOSHead", "FoveaHead",
-    "FreeAnchorRetinaHead", "FSAFHead", "GFLHead", "NASFCOSHead", "PAAHead", "RepPointsHead",
-    "RetinaHead", "RPNHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOXHead", "YOLOFHead",
+    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead", "DDODHead",
+    "CornerHead", "DeformableDETRHead", "DETRHead", "EmbeddingRPNHead", "FCOSHead",
+    "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead", "NASFCOSHead", "PAAHead",
+    "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOFHead",
+    "YOLOXHead",
 ]

@@ -3,6 +3,7 @@
 from .atss import ATSS
 from .autoassign import AutoAssign
 from .base import BaseDetector
+from .cornernet import CornerNet
 from .ddod import DDOD
 from .deformable_detr import DeformableDETR
 from .detr import DETR
@@ -27,8 +28,8 @@ from .yolof import YOLOF
 from .yolox import YOLOX
 
 __all__ = [
-    "ATSS", "AutoAssign", "BaseDetector", "DeformableDETR", "DETR", "DDOD", "CascadeRCNN",
-    "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade", "MaskScoringRCNN",
-    "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
-    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOX", "YOLOF",
+    "ATSS", "AutoAssign", "BaseDetector", "DDOD", "CornerNet", "DeformableDETR", "DETR",
+    "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
+    "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
+    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
 ]

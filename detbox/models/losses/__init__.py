@@ -1,6 +1,7 @@
 """Losses of MMDetection v2 (registered in ``MODELS``) and their reduction helpers."""
 
 from .accuracy import Accuracy, accuracy
+from .ae_loss import AssociativeEmbeddingLoss
 from .cross_entropy_loss import (
     CrossEntropyLoss,
     binary_cross_entropy,
@@ -8,6 +9,7 @@ from .cross_entropy_loss import (
     mask_cross_entropy,
 )
 from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .gaussian_focal_loss import GaussianFocalLoss, gaussian_focal_loss
 from .gfocal_loss import (
     DistributionFocalLoss,
     QualityFocalLoss,
@@ -31,8 +33,9 @@ from .utils import reduce_loss, weight_reduce_loss, weighted_loss
 from .varifocal_loss import VarifocalLoss, varifocal_loss
 
 __all__ = [
-    "Accuracy", "accuracy", "CrossEntropyLoss", "binary_cross_entropy", "cross_entropy",
-    "mask_cross_entropy", "FocalLoss", "sigmoid_focal_loss", "DistributionFocalLoss",
+    "Accuracy", "accuracy", "AssociativeEmbeddingLoss", "CrossEntropyLoss",
+    "binary_cross_entropy", "cross_entropy", "mask_cross_entropy", "FocalLoss",
+    "sigmoid_focal_loss", "GaussianFocalLoss", "gaussian_focal_loss", "DistributionFocalLoss",
     "QualityFocalLoss", "distribution_focal_loss", "quality_focal_loss", "GHMC", "GHMR",
     "CIoULoss", "DIoULoss", "GIoULoss", "IoULoss", "ciou_loss", "diou_loss", "giou_loss",
     "iou_loss", "MSELoss", "mse_loss", "L1Loss", "SmoothL1Loss", "l1_loss", "smooth_l1_loss",
