@@ -14,10 +14,11 @@ from .rpn_head import RPNHead
 from .ssd_head import SSDHead
 from .tood_head import TOODHead
 from .vfnet_head import VFNetHead
+from .yolo_head import YOLOV3Head
 from .yolox_head import YOLOXHead
 
 __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "DeformableDETRHead",
     "DETRHead", "EmbeddingRPNHead", "FCOSHead", "GFLHead", "RetinaHead", "RPNHead", "TOODHead",
-    "VFNetHead", "SSDHead", "YOLOXHead",
+    "VFNetHead", "SSDHead", "YOLOXHead", "YOLOV3Head",
 ]

@@ -14,10 +14,11 @@ from .sparse_rcnn import SparseRCNN
 from .tood import TOOD
 from .two_stage import TwoStageDetector
 from .vfnet import VFNet
+from .yolo import YOLOV3
 from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
     "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
-    "VFNet", "YOLOX",
+    "VFNet", "YOLOX", "YOLOV3",
 ]

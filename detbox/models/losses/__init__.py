@@ -24,6 +24,7 @@ from .iou_loss import (
     giou_loss,
     iou_loss,
 )
+from .mse_loss import MSELoss, mse_loss
 from .smooth_l1_loss import L1Loss, SmoothL1Loss, l1_loss, smooth_l1_loss
 from .utils import reduce_loss, weight_reduce_loss, weighted_loss
 from .varifocal_loss import VarifocalLoss, varifocal_loss
@@ -34,5 +35,5 @@ __all__ = [
     "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
     "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
     "QualityFocalLoss", "DistributionFocalLoss", "quality_focal_loss", "distribution_focal_loss",
-    "VarifocalLoss", "varifocal_loss",
+    "VarifocalLoss", "varifocal_loss", "MSELoss", "mse_loss",
 ]

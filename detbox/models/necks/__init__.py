@@ -14,6 +14,8 @@ from .dyhead import DyHead
 from .fpn import FPN
 from .pafpn import PAFPN
 from .ssd_neck import SSDNeck
+from .yolo_neck import YOLOV3Neck
 from .yolox_pafpn import YOLOXPAFPN
 
-__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN", "YOLOXPAFPN", "SSDNeck"]
+__all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN", "YOLOXPAFPN", "SSDNeck",
+           "YOLOV3Neck"]

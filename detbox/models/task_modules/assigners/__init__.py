@@ -3,6 +3,7 @@
 from .assign_result import AssignResult
 from .atss_assigner import ATSSAssigner
 from .base_assigner import BaseAssigner
+from .grid_assigner import GridAssigner
 from .hungarian_assigner import HungarianAssigner
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
@@ -12,4 +13,5 @@ from .task_aligned_assigner import TaskAlignedAssigner
 __all__ = [
     "AssignResult", "ATSSAssigner", "BaseAssigner", "HungarianAssigner", "BboxOverlaps2D",
     "MaxIoUAssigner", "TaskAlignedAssigner", "SimOTAAssigner",
+    "GridAssigner",
 ]

@@ -8,6 +8,7 @@ from .delta_xywh_bbox_coder import (
     delta2bbox,
 )
 from .distance_point_bbox_coder import DistancePointBBoxCoder
+from .yolo_bbox_coder import YOLOBBoxCoder, yolo_decode, yolo_encode
 
 __all__ = ["BaseBBoxCoder", "DeltaXYWHBBoxCoder", "DistancePointBBoxCoder", "bbox2delta",
-           "delta2bbox", "batched_delta2bbox"]
+           "delta2bbox", "batched_delta2bbox", "YOLOBBoxCoder", "yolo_encode", "yolo_decode"]
