@@ -3,12 +3,14 @@
 import pytest
 import torch
 
+from detbox.models.necks import YOLOV3Neck
 from detbox.registry import MODELS
 
 
 def test_outputs_are_deepest_first_with_the_configured_channels():
     neck = MODELS.build(dict(type="YOLOV3Neck", num_scales=3, in_channels=[64, 32, 16],
                              out_channels=[16, 8, 4])).eval()
+    assert isinstance(neck, YOLOV3Neck)
     feats = [torch.randn(2, 16, 16, 16), torch.randn(2, 32, 8, 8), torch.randn(2, 64, 4, 4)]
     with torch.no_grad():
         outs = neck(feats)

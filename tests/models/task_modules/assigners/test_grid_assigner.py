@@ -2,12 +2,15 @@
 
 import torch
 
+from detbox.models.task_modules.assigners import GridAssigner
 from detbox.registry import TASK_UTILS
 
 
 def _assigner(**kw):
-    return TASK_UTILS.build(dict(type="GridAssigner", pos_iou_thr=0.5, neg_iou_thr=0.5,
+    assigner = TASK_UTILS.build(dict(type="GridAssigner", pos_iou_thr=0.5, neg_iou_thr=0.5,
                                  min_pos_iou=0, **kw))
+    assert isinstance(assigner, GridAssigner)
+    return assigner
 
 
 ANCHORS = torch.tensor([[0.0, 0.0, 10.0, 10.0],    # IoU 0.9 with gt 0

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from detbox.models.task_modules.prior_generators import YOLOAnchorGenerator
 from detbox.registry import TASK_UTILS
 
 
@@ -13,6 +14,7 @@ def _gen():
 
 def test_base_anchors_are_centered_at_half_a_stride():
     gen = _gen()
+    assert isinstance(gen, YOLOAnchorGenerator)
     assert gen.num_levels == 2 and gen.num_base_priors == [2, 2]
     assert gen.base_anchors[1].tolist() == [[3.0, 1.0, 13.0, 15.0], [-2.0, -2.0, 18.0, 18.0]]
 
