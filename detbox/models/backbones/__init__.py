@@ -3,6 +3,7 @@
 from .convnext import ConvNeXt
 from .csp_darknet import CSPDarknet
 from .darknet import Darknet
+from .hourglass import HourglassNet
 from .mobilenet_v2 import MobileNetV2
 from .pvt import PyramidVisionTransformer, PyramidVisionTransformerV2
 from .resnet import BasicBlock, Bottleneck, ResNet, ResNetV1d
@@ -11,7 +12,7 @@ from .ssd_vgg import SSDVGG
 from .swin import SwinTransformer
 
 __all__ = [
-    "ConvNeXt", "CSPDarknet", "MobileNetV2", "PyramidVisionTransformer",
+    "ConvNeXt", "CSPDarknet", "HourglassNet", "MobileNetV2", "PyramidVisionTransformer",
     "PyramidVisionTransformerV2", "BasicBlock", "Bottleneck", "ResNet", "ResNetV1d", "ResNeXt",
     "SwinTransformer", "SSDVGG", "Darknet",
 ]

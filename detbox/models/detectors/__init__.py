@@ -2,6 +2,7 @@
 
 from .atss import ATSS
 from .base import BaseDetector
+from .cornernet import CornerNet
 from .deformable_detr import DeformableDETR
 from .detr import DETR
 from .faster_rcnn import CascadeRCNN, FasterRCNN
@@ -20,5 +21,5 @@ from .yolox import YOLOX
 __all__ = [
     "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
     "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
-    "VFNet", "YOLOX", "YOLOV3",
+    "VFNet", "YOLOX", "YOLOV3", "CornerNet",
 ]

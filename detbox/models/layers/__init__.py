@@ -7,6 +7,7 @@ from . import transformer  # noqa: F401 (registers FFN, DropPath, Dropout in LAY
 from .activation import Clamp, HSigmoid, Swish, build_activation_layer
 from .conv import ConvWS2d, build_conv_layer, build_padding_layer
 from .conv_module import ConvModule
+from .corner_pool import CornerPool
 from .csp_layer import CSPLayer, DarknetBottleneck
 from .deform_conv import DeformConv2d, DeformConv2dPack, deform_conv2d
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
@@ -23,7 +24,7 @@ from .upsample import PixelShufflePack, build_upsample_layer
 
 __all__ = [
     "transformer", "Clamp", "HSigmoid", "Swish", "build_activation_layer", "ConvWS2d",
-    "build_conv_layer", "build_padding_layer", "ConvModule", "DeformConv2d",
+    "build_conv_layer", "build_padding_layer", "ConvModule", "CornerPool", "DeformConv2d",
     "DeformConv2dPack", "deform_conv2d", "CSPLayer", "DarknetBottleneck",
     "DepthwiseSeparableConvModule", "LayerNorm2d", "ModulatedDeformConv2d",
     "ModulatedDeformConv2dPack", "modulated_deform_conv2d", "build_norm_layer", "infer_abbr",

@@ -1,6 +1,7 @@
 """Losses of MMDetection v2 (registered in ``MODELS``) and their reduction helpers."""
 
 from .accuracy import Accuracy, accuracy
+from .ae_loss import AssociativeEmbeddingLoss
 from .cross_entropy_loss import (
     CrossEntropyLoss,
     binary_cross_entropy,
@@ -8,6 +9,7 @@ from .cross_entropy_loss import (
     mask_cross_entropy,
 )
 from .focal_loss import FocalLoss, sigmoid_focal_loss
+from .gaussian_focal_loss import GaussianFocalLoss, gaussian_focal_loss
 from .gfocal_loss import (
     DistributionFocalLoss,
     QualityFocalLoss,
@@ -35,5 +37,6 @@ __all__ = [
     "CIoULoss", "iou_loss", "giou_loss", "diou_loss", "ciou_loss", "SmoothL1Loss", "L1Loss",
     "smooth_l1_loss", "l1_loss", "reduce_loss", "weight_reduce_loss", "weighted_loss",
     "QualityFocalLoss", "DistributionFocalLoss", "quality_focal_loss", "distribution_focal_loss",
-    "VarifocalLoss", "varifocal_loss", "MSELoss", "mse_loss",
+    "VarifocalLoss", "varifocal_loss", "MSELoss", "mse_loss", "AssociativeEmbeddingLoss",
+    "GaussianFocalLoss", "gaussian_focal_loss",
 ]
