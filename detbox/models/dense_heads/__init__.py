@@ -4,6 +4,7 @@ from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
+from .centernet_head import CenterNetHead
 from .corner_head import CornerHead
 from .deformable_detr_head import DeformableDETRHead
 from .detr_head import DETRHead
@@ -22,4 +23,5 @@ __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "BaseDenseHead", "CornerHead", "DeformableDETRHead",
     "DETRHead", "EmbeddingRPNHead", "FCOSHead", "GFLHead", "RetinaHead", "RPNHead", "TOODHead",
     "VFNetHead", "SSDHead", "YOLOXHead", "YOLOV3Head",
+    "CenterNetHead",
 ]

@@ -2,6 +2,7 @@
 
 from .atss import ATSS
 from .base import BaseDetector
+from .centernet import CenterNet
 from .cornernet import CornerNet
 from .deformable_detr import DeformableDETR
 from .detr import DETR
@@ -21,5 +22,5 @@ from .yolox import YOLOX
 __all__ = [
     "ATSS", "BaseDetector", "DeformableDETR", "DETR", "CascadeRCNN", "FasterRCNN", "FCOS",
     "GFL", "RetinaNet", "RPN", "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector",
-    "VFNet", "YOLOX", "YOLOV3", "CornerNet",
+    "VFNet", "YOLOX", "YOLOV3", "CornerNet", "CenterNet",
 ]

@@ -10,6 +10,7 @@ own outside the package needs no change here: see ``configs/atss/README.md``.
 
 from .bifpn import BIFPN, BiFPN
 from .channel_mapper import ChannelMapper
+from .ct_resnet_neck import CTResNetNeck
 from .dyhead import DyHead
 from .fpn import FPN
 from .pafpn import PAFPN
@@ -18,4 +19,4 @@ from .yolo_neck import YOLOV3Neck
 from .yolox_pafpn import YOLOXPAFPN
 
 __all__ = ["BIFPN", "BiFPN", "ChannelMapper", "DyHead", "FPN", "PAFPN", "YOLOXPAFPN", "SSDNeck",
-           "YOLOV3Neck"]
+           "YOLOV3Neck", "CTResNetNeck"]
