@@ -2,6 +2,7 @@
 
 from .convnext import ConvNeXt
 from .csp_darknet import CSPDarknet
+from .darknet import Darknet
 from .hourglass import HourglassNet
 from .mobilenet_v2 import MobileNetV2
 from .pvt import PyramidVisionTransformer, PyramidVisionTransformerV2
@@ -13,5 +14,5 @@ from .swin import SwinTransformer
 __all__ = [
     "ConvNeXt", "CSPDarknet", "HourglassNet", "MobileNetV2", "PyramidVisionTransformer",
     "PyramidVisionTransformerV2", "BasicBlock", "Bottleneck", "ResNet", "ResNetV1d", "ResNeXt",
-    "SwinTransformer", "SSDVGG",
+    "SwinTransformer", "SSDVGG", "Darknet",
 ]

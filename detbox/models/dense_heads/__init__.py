@@ -5,6 +5,7 @@ from .anchor_head import AnchorHead
 from .atss_head import ATSSHead
 from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
+from .centernet_head import CenterNetHead
 from .corner_head import CornerHead
 from .ddod_head import DDODHead
 from .deformable_detr_head import DeformableDETRHead
@@ -23,13 +24,14 @@ from .rpn_head import RPNHead
 from .ssd_head import SSDHead
 from .tood_head import TOODHead
 from .vfnet_head import VFNetHead
+from .yolo_head import YOLOV3Head
 from .yolof_head import YOLOFHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
-    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead", "DDODHead",
-    "CornerHead", "DeformableDETRHead", "DETRHead", "EmbeddingRPNHead", "FCOSHead",
-    "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead", "NASFCOSHead", "PAAHead",
-    "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOFHead",
-    "YOLOXHead",
+    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
+    "CenterNetHead", "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
+    "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
+    "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead",
+    "VFNetHead", "YOLOFHead", "YOLOXHead", "YOLOV3Head",
 ]

@@ -3,6 +3,7 @@
 from .atss import ATSS
 from .autoassign import AutoAssign
 from .base import BaseDetector
+from .centernet import CenterNet
 from .cornernet import CornerNet
 from .ddod import DDOD
 from .deformable_detr import DeformableDETR
@@ -24,12 +25,14 @@ from .sparse_rcnn import SparseRCNN
 from .tood import TOOD
 from .two_stage import TwoStageDetector
 from .vfnet import VFNet
+from .yolo import YOLOV3
 from .yolof import YOLOF
 from .yolox import YOLOX
 
 __all__ = [
-    "ATSS", "AutoAssign", "BaseDetector", "DDOD", "CornerNet", "DeformableDETR", "DETR",
-    "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
+    "ATSS", "AutoAssign", "BaseDetector", "CenterNet", "CornerNet", "DDOD", "DeformableDETR",
+    "DETR", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
     "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
     "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
+    "YOLOV3",
 ]

@@ -10,15 +10,17 @@ own outside the package needs no change here: see ``configs/atss/README.md``.
 
 from .bifpn import BIFPN, BiFPN
 from .channel_mapper import ChannelMapper
+from .ct_resnet_neck import CTResNetNeck
 from .dilated_encoder import DilatedEncoder
 from .dyhead import DyHead
 from .fpn import FPN
 from .nasfcos_fpn import NASFCOS_FPN
 from .pafpn import PAFPN
 from .ssd_neck import SSDNeck
+from .yolo_neck import YOLOV3Neck
 from .yolox_pafpn import YOLOXPAFPN
 
 __all__ = [
-    "BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "DyHead", "FPN", "NASFCOS_FPN",
-    "PAFPN", "SSDNeck", "YOLOXPAFPN",
+    "BIFPN", "BiFPN", "ChannelMapper", "DilatedEncoder", "CTResNetNeck", "DyHead", "FPN",
+    "NASFCOS_FPN", "PAFPN", "SSDNeck", "YOLOV3Neck", "YOLOXPAFPN",
 ]

@@ -5,6 +5,7 @@ from .atss_assigner import ATSSAssigner
 from .base_assigner import BaseAssigner
 from .center_region_assigner import CenterRegionAssigner
 from .gaussian_mixture import GaussianMixture1D
+from .grid_assigner import GridAssigner
 from .hungarian_assigner import HungarianAssigner
 from .iou_calculators import BboxOverlaps2D
 from .max_iou_assigner import MaxIoUAssigner
@@ -14,7 +15,8 @@ from .task_aligned_assigner import TaskAlignedAssigner
 from .uniform_assigner import UniformAssigner
 
 __all__ = [
-    "AssignResult", "ATSSAssigner", "BaseAssigner", "HungarianAssigner", "BboxOverlaps2D",
-    "MaxIoUAssigner", "SimOTAAssigner", "CenterRegionAssigner", "GaussianMixture1D",
-    "PointAssigner", "TaskAlignedAssigner", "UniformAssigner",
+    "AssignResult", "ATSSAssigner", "BaseAssigner", "CenterRegionAssigner",
+    "GaussianMixture1D", "GridAssigner", "HungarianAssigner", "BboxOverlaps2D",
+    "MaxIoUAssigner", "PointAssigner", "SimOTAAssigner", "TaskAlignedAssigner",
+    "UniformAssigner",
 ]

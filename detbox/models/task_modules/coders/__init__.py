@@ -9,6 +9,9 @@ from .delta_xywh_bbox_coder import (
 )
 from .distance_point_bbox_coder import DistancePointBBoxCoder
 from .tblr_bbox_coder import TBLRBBoxCoder
+from .yolo_bbox_coder import YOLOBBoxCoder, yolo_decode, yolo_encode
 
-__all__ = ["BaseBBoxCoder", "DeltaXYWHBBoxCoder", "DistancePointBBoxCoder", "bbox2delta",
-           "delta2bbox", "batched_delta2bbox", "TBLRBBoxCoder"]
+__all__ = [
+    "BaseBBoxCoder", "DeltaXYWHBBoxCoder", "batched_delta2bbox", "bbox2delta", "delta2bbox",
+    "DistancePointBBoxCoder", "TBLRBBoxCoder", "YOLOBBoxCoder", "yolo_decode", "yolo_encode",
+]

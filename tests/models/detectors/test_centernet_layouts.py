@@ -1,0 +1,24 @@
+"""Every config of ``configs/centernet/`` builds with real MMDetection 2.28.2's state_dict.
+
+The manifest ``tests/data/mmdet_layouts/centernet.json.gz`` was recorded by MMDetection itself
+(``tests/data/mmdet_layouts/make_manifests.py centernet 'centernet/*.py'``).
+"""
+
+import pytest
+
+from tests.conftest import REPO
+from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
+
+MANIFEST = load_manifests("centernet")
+
+
+def test_manifest_covers_the_folder():
+    ours = {p.relative_to(REPO / "configs").as_posix()
+            for p in (REPO / "configs" / "centernet").glob("centernet_*_coco.py")}
+    assert set(MANIFEST) == ours
+    assert all("keys" in entry for entry in MANIFEST.values())  # MMDetection builds them all
+
+
+@pytest.mark.parametrize("rel", sorted(MANIFEST))
+def test_state_dict_layout_equals_mmdetection(rel):
+    assert_same_layout(build_config_model(rel), MANIFEST[rel], rel)
