@@ -29,11 +29,16 @@ $(MMDET_WHEEL):
 
 install: $(STAMP)
 
+# Two workers (the machine's two cores); a test file stays on one worker, so module-scoped
+# fixtures (a trained model shared by a file's tests) are built once.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS := -q -n $(PYTEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
 
 # The README's first command: shapes data, train, test, pictures and curves in work_dirs/demo/.
 .PHONY: demo bench-accuracy
