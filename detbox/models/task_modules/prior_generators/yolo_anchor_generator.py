@@ -7,8 +7,8 @@ every level (:meth:`YOLOAnchorGenerator.responsible_flags`).
 
 >>> gen = YOLOAnchorGenerator(strides=[32], base_sizes=[[(116, 90), (30, 61)]])
 >>> gen.base_anchors[0]
-tensor([[-42., -29.,  74.,  61.],
-        [  1., -14.,  31.,  47.]])
+tensor([[-42.0000, -29.0000,  74.0000,  61.0000],
+        [  1.0000, -14.5000,  31.0000,  46.5000]])
 """
 
 from __future__ import annotations
