@@ -157,24 +157,29 @@ class CascadeRoIHead(StandardRoIHead):
                                                        pos_is_gts, img_metas)
         return losses
 
-    def simple_test(self, x: tuple[Tensor, ...], proposal_list: list[Tensor],
-                    img_metas: list[dict], rescale: bool = False, **kwargs: Any) -> list:
-        """Stage-averaged scores, last stage's boxes; per image a list over classes (with
-        masks: ``(bbox_results, segm_results)``)."""
+    def _simple_test_bboxes(self, x: tuple[Tensor, ...], proposal_list: list[Tensor],
+                            img_metas: list[dict], rescale: bool = False,
+                            **forward_kwargs: Any) -> tuple[list | None, list | None, list]:
+        """The cascade's box test: stage-averaged raw logits, the last stage's boxes.
+
+        ``forward_kwargs`` go to every stage's ``_bbox_forward`` (HTC's semantic features).
+
+        Returns:
+            ``(det_bboxes, det_labels, bbox_results)``: per image ``Tensor[n, 5]``,
+            ``Tensor[n]`` and a list over classes of ``ndarray[n, 5]``; the first two are
+            ``None`` when there are no proposals at all.
+        """
         num_imgs = len(proposal_list)
         num_classes = self.bbox_head[-1].num_classes
         rois = bbox2roi(proposal_list)
         if rois.shape[0] == 0:
             empty = [[np.zeros((0, 5), dtype=np.float32) for _ in range(num_classes)]
                      for _ in range(num_imgs)]
-            if self.with_mask:
-                mask_classes = self.mask_head[-1].num_classes
-                return [(b, [[] for _ in range(mask_classes)]) for b in empty]
-            return empty
+            return None, None, empty
         per_img = tuple(len(p) for p in proposal_list)
         ms_scores = []
         for i in range(self.num_stages):
-            results = self._bbox_forward(i, x, rois)
+            results = self._bbox_forward(i, x, rois, **forward_kwargs)
             rois_split = rois.split(per_img, 0)
             cls_scores = results["cls_score"].split(per_img, 0)
             bbox_preds = results["bbox_pred"].split(per_img, 0)
@@ -193,8 +198,19 @@ class CascadeRoIHead(StandardRoIHead):
             det_bboxes.append(det_bbox)
             det_labels.append(det_label)
             outputs.append(bbox2result(det_bbox, det_label, num_classes))
+        return det_bboxes, det_labels, outputs
+
+    def simple_test(self, x: tuple[Tensor, ...], proposal_list: list[Tensor],
+                    img_metas: list[dict], rescale: bool = False, **kwargs: Any) -> list:
+        """Stage-averaged scores, last stage's boxes; per image a list over classes (with
+        masks: ``(bbox_results, segm_results)``)."""
+        det_bboxes, det_labels, outputs = self._simple_test_bboxes(x, proposal_list, img_metas,
+                                                                   rescale)
         if not self.with_mask:
             return outputs
+        if det_bboxes is None:
+            mask_classes = self.mask_head[-1].num_classes
+            return [(b, [[] for _ in range(mask_classes)]) for b in outputs]
         return list(zip(outputs, self.simple_test_mask(x, img_metas, det_bboxes, det_labels,
                                                        rescale=rescale)))
 

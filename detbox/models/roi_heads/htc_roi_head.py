@@ -163,40 +163,12 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
         """As :meth:`CascadeRoIHead.simple_test`, with semantic features fused in."""
         semantic_feat = self.semantic_head(x)[1] if self.with_semantic else None
         num_imgs = len(proposal_list)
-        num_classes = self.bbox_head[-1].num_classes
-        rois = bbox2roi(proposal_list)
-        if rois.shape[0] == 0:
-            empty = [[np.zeros((0, 5), dtype=np.float32) for _ in range(num_classes)]
-                     for _ in range(num_imgs)]
-            if self.with_mask:
-                return [(b, [[] for _ in range(self.mask_head[-1].num_classes)])
-                        for b in empty]
-            return empty
-        per_img = tuple(len(p) for p in proposal_list)
-        ms_scores = []
-        for i in range(self.num_stages):
-            results = self._bbox_forward(i, x, rois, semantic_feat=semantic_feat)
-            rois_split = rois.split(per_img, 0)
-            cls_scores = results["cls_score"].split(per_img, 0)
-            bbox_preds = results["bbox_pred"].split(per_img, 0)
-            ms_scores.append(cls_scores)
-            if i < self.num_stages - 1:
-                rois = torch.cat([self.bbox_head[i].regress_by_class(
-                    rois_split[j], cls_scores[j][:, :-1].argmax(dim=1), bbox_preds[j],
-                    img_metas[j]) for j in range(num_imgs) if rois_split[j].shape[0] > 0])
-        det_bboxes, det_labels, outputs = [], [], []
-        for i, meta in enumerate(img_metas):
-            cls_score = sum(score[i] for score in ms_scores) / float(len(ms_scores))
-            det_bbox, det_label = self.bbox_head[-1].get_bboxes(
-                rois_split[i], cls_score, bbox_preds[i], meta["img_shape"],
-                meta["scale_factor"], rescale=rescale, cfg=self.test_cfg)
-            det_bboxes.append(det_bbox)
-            det_labels.append(det_label)
-            outputs.append(bbox2result(det_bbox, det_label, num_classes))
+        det_bboxes, det_labels, outputs = self._simple_test_bboxes(
+            x, proposal_list, img_metas, rescale, semantic_feat=semantic_feat)
         if not self.with_mask:
             return outputs
         mask_classes = self.mask_head[-1].num_classes
-        if all(b.shape[0] == 0 for b in det_bboxes):
+        if det_bboxes is None or all(b.shape[0] == 0 for b in det_bboxes):
             return [(b, [[] for _ in range(mask_classes)]) for b in outputs]
         scale_factors: Any = [meta["scale_factor"] for meta in img_metas]
         if rescale and not isinstance(scale_factors[0], float):
