@@ -60,3 +60,19 @@ def test_a_missing_teacher_config_is_named(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # configs/gfl/... is relative to the working directory
     with pytest.raises(FileNotFoundError, match="configs/gfl/gfl_r101_fpn_mstrain_2x_coco.py"):
         build_config_model("ld/ld_r18_gflv1_r101_fpn_coco_1x.py", options=NO_TEACHER_WEIGHTS)
+
+
+def test_configs_and_the_tiny_variant_pass_validation(monkeypatch):
+    from detbox.apis.config import load_config
+
+    monkeypatch.chdir(REPO)
+    tiny = sorted(p.name for p in (REPO / "configs" / "ld").glob("*_tiny_*"))
+    assert tiny == ["ld_r18_gflv1_r18_tiny_1x_coco.py"]
+    for rel in [*sorted(MANIFEST), f"ld/{tiny[0]}"]:
+        cfg = load_config(REPO / "configs" / rel)
+        assert cfg.model.type == "KnowledgeDistillationSingleStageDetector", rel
+    cfg = load_config(REPO / "configs" / "ld" / tiny[0])
+    assert cfg.model.teacher_config == "configs/gfl/gfl_r18_fpn_tiny_1x_coco.py"
+    model = build_config_model(f"ld/{tiny[0]}", options=NO_TEACHER_WEIGHTS)
+    assert type(model.teacher_model.bbox_head).__name__ == "GFLHead"
+    assert model.bbox_head.feat_channels == 64
