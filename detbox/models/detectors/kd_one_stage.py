@@ -43,7 +43,7 @@ def load_teacher_config(teacher_config: str | os.PathLike | dict) -> dict:
     Raises:
         FileNotFoundError: the file does not exist (named, with the working directory a
             relative path was resolved against).
-        KeyError: the config has no ``model``.
+        ValueError: the config has no ``model``.
     """
     source = "the teacher config dict"
     if isinstance(teacher_config, (str, Path)):
@@ -56,7 +56,7 @@ def load_teacher_config(teacher_config: str | os.PathLike | dict) -> dict:
         source = f"teacher_config {path}"
         teacher_config = Config.fromfile(path)
     if "model" not in teacher_config:
-        raise KeyError(f"{source} has no 'model' field")
+        raise ValueError(f"{source} has no 'model' field")
     return teacher_config["model"]
 
 
