@@ -12,7 +12,6 @@ hold the student only.
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from detbox.config import Config
@@ -71,7 +70,6 @@ def mean_loss(entries, epochs, keys):
     return sum(values) / len(values)
 
 
-@pytest.mark.slow
 def test_tiny_ld_trains_with_falling_distribution_losses(tmp_path):
     shapes = make_shapes(tmp_path / "data", num_train=4, num_val=1)
     ckpt = tmp_path / "gfl_teacher.pth"
