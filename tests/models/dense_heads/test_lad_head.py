@@ -99,3 +99,17 @@ def test_without_ground_truth_only_the_classification_loss_remains():
                       label_assignment_results=assignment)
     assert float(losses["loss_bbox"].detach()) == 0 and float(losses["loss_iou"].detach()) == 0
     assert float(losses["loss_cls"].detach()) > 0
+
+
+def test_under_autocast_the_assignment_passes_through_force_fp32():
+    """Configs with ``fp16`` train under autocast; ``force_fp32`` recasts the arguments,
+    the assignment (a NamedTuple) included."""
+    lad = head()
+    x = feats()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        outs = lad(x)
+        assignment = lad.get_label_assignment(*outs, GT_BBOXES, GT_LABELS, [META, META])
+        losses = lad.loss(*outs, GT_BBOXES, GT_LABELS, [META, META],
+                          label_assignment_results=assignment)
+    assert isinstance(assignment, LabelAssignment) and assignment.num_pos > 0
+    assert all(v.dtype == torch.float32 and torch.isfinite(v) for v in losses.values())

@@ -8,6 +8,8 @@ so nothing is downloaded.
 
 import pytest
 
+from detbox.apis.config import load_config
+from tests.conftest import REPO
 from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
 
 MANIFEST = load_manifests("lad")
@@ -28,3 +30,13 @@ def test_state_dict_layout_equals_mmdetection(rel):
     assert type(teacher.bbox_head).__name__ == "LADHead"
     assert teacher.bbox_head.train_cfg is not None  # the student's, for the assignment
     assert not teacher.training  # eval_teacher
+
+
+def test_configs_and_the_tiny_variant_pass_validation():
+    tiny = sorted(p.name for p in (REPO / "configs" / "lad").glob("*_tiny_*"))
+    assert tiny == ["lad_r18_paa_r18_tiny_1x_coco.py"]
+    for rel in [*sorted(MANIFEST), f"lad/{tiny[0]}"]:
+        assert load_config(REPO / "configs" / rel).model.type == "LAD", rel
+    model = build_config_model(f"lad/{tiny[0]}")
+    assert model.teacher_model.bbox_head.feat_channels == 64
+    assert len(model.teacher_model.backbone.res_layers) == 4
