@@ -16,6 +16,8 @@ from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
 from .gfl_head import GFLHead
+from .lad_head import LADHead
+from .ld_head import LDHead
 from .nasfcos_head import NASFCOSHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
@@ -32,6 +34,7 @@ __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
     "CenterNetHead", "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
     "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
+    "LADHead", "LDHead",
     "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead",
     "VFNetHead", "YOLOFHead", "YOLOXHead", "YOLOV3Head",
 ]

@@ -14,6 +14,8 @@ from .fovea import FOVEA
 from .fsaf import FSAF
 from .gfl import GFL
 from .htc import HybridTaskCascade, MaskScoringRCNN
+from .kd_one_stage import KnowledgeDistillationSingleStageDetector
+from .lad import LAD
 from .mask_rcnn import MaskRCNN
 from .nasfcos import NASFCOS
 from .paa import PAA
@@ -32,6 +34,7 @@ from .yolox import YOLOX
 __all__ = [
     "ATSS", "AutoAssign", "BaseDetector", "CenterNet", "CornerNet", "DDOD", "DeformableDETR",
     "DETR", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
+    "KnowledgeDistillationSingleStageDetector", "LAD",
     "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
     "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
     "YOLOV3",
