@@ -110,6 +110,7 @@ class SABLHead(BBoxHead):
                          loss_bbox=loss_bbox_reg, init_cfg=init_cfg)
         self.loss_bbox_reg = self.loss_bbox
         del self.loss_bbox
+        del self.fc_cls  # rebuilt below on the fcs' width, in MMDetection's module order
         self.loss_bbox_cls = MODELS.build(loss_bbox_cls)
         self.cls_in_channels = cls_in_channels
         self.reg_in_channels = reg_in_channels
