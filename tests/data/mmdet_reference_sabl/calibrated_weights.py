@@ -40,6 +40,10 @@ MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
     "sabl_retinanet_r18_fpn_tiny": ((r"^bbox_head\.retina_cls\.bias$", (-4.44, -13.07, -13.68)),),
     "sabl_faster_rcnn_r18_fpn_tiny": (
         (r"^roi_head\.bbox_head\.fc_cls\.bias$", (-1.75, -1.4, 0.79, 6.0)),),
+    "sabl_cascade_rcnn_r18_fpn_tiny": (
+        (r"^roi_head\.bbox_head\.0\.fc_cls\.bias$", (-1.5, -1.18, 0.58, 4.06)),
+        (r"^roi_head\.bbox_head\.1\.fc_cls\.bias$", (-1.81, -2.1, -2.25, 8.24)),
+        (r"^roi_head\.bbox_head\.2\.fc_cls\.bias$", (-3.45, 0.04, 3.37, 4.68)),),
 }
 
 

@@ -38,6 +38,7 @@ IMAGES = HERE.parent / "mmdet_reference" / "images"
 MODELS = {
     "sabl_retinanet": "configs/sabl_retinanet_r18_fpn_tiny.py",
     "sabl_faster": "configs/sabl_faster_rcnn_r18_fpn_tiny.py",
+    "sabl_cascade": "configs/sabl_cascade_rcnn_r18_fpn_tiny.py",
 }
 SCORE_THR = 0.05
 CUT_CFG = dict(nms_pre=30, score_thr=0.02)
@@ -54,10 +55,13 @@ class ScoreMargins:
     """Per image, the smallest ``|score - score_thr|`` over all (prior or RoI, class) pairs."""
 
     def __init__(self, model):
+        import torch
+
         self.values = []
         self.score_thr = SCORE_THR
         if hasattr(model, "roi_head"):
             head = model.roi_head.bbox_head
+            head = head[-1] if isinstance(head, torch.nn.ModuleList) else head
             orig = head.get_bboxes
 
             def get_bboxes(rois, cls_score, *args, **kwargs):
@@ -152,48 +156,49 @@ def run_model(name, cfg_path, images, cw, base, dense2):
 
 def calibrate(name, cfg_path, images, cw):
     """Print the classifier logits' statistics with the current shifts removed: RetinaNet the
-    shift putting the 0.998 quantile at logit(0.05); Faster R-CNN per class mean and std."""
+    shifts putting each class's 0.995 quantile at logit(0.05); R-CNN heads (each cascade
+    stage) the mean and std of every logit over all RoIs."""
     import torch
     from mmdet.apis import inference_detector, init_detector
 
     model = init_detector(str(cfg_path), None, device="cpu")
     shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
     weights = cw.generate_state_dict(shapes, cw.DEFAULT_SEED, None, cfg_path.stem)
-    key = next(k for k in shapes if k.endswith("_cls.bias") and "rpn" not in k
-               and "bbox_cls" not in k and "reg_cls" not in k)
-    current = cw._first(cw.MODEL_SHIFTS.get(cfg_path.stem, ()), key) or 0.0
-    weights[key] -= torch.tensor(current, dtype=weights[key].dtype)
+    keys = [k for k in shapes if k.endswith("_cls.bias") and "rpn" not in k
+            and "bbox_cls" not in k and "reg_cls" not in k]
+    for key in keys:
+        current = cw._first(cw.MODEL_SHIFTS.get(cfg_path.stem, ()), key) or 0.0
+        weights[key] -= torch.tensor(current, dtype=weights[key].dtype)
     model.load_state_dict(weights, strict=True)
-    logits = []
+    logits = {}
     if hasattr(model, "roi_head"):
-        head = model.roi_head.bbox_head
-        orig = head.forward
-
-        def forward(x):
-            out = orig(x)
-            logits.append(out[0].detach())
-            return out
-
-        head.forward = forward
+        heads = model.roi_head.bbox_head
+        heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
+        for key, head in zip(keys, heads):
+            head.register_forward_hook(
+                lambda m, a, out, key=key: logits.setdefault(key, []).append(out[0].detach()))
     else:
         orig = model.bbox_head.forward
 
         def forward(*args):
             out = orig(*args)
-            logits.extend(c.permute(0, 2, 3, 1).reshape(-1, c.size(1)) for c in out[0])
+            logits.setdefault(keys[0], []).extend(
+                c.permute(0, 2, 3, 1).reshape(-1, c.size(1)) for c in out[0])
             return out
 
         model.bbox_head.forward = forward
     with torch.no_grad():
         for path in images:
             inference_detector(model, str(path))
-    values = torch.cat(logits).double()
-    if not hasattr(model, "roi_head"):
-        target = float(np.log(SCORE_THR / (1 - SCORE_THR)))
-        shifts = [round(target - float(torch.quantile(v, 0.995)), 2) for v in values.t()]
-        print(f"{name}: {key} shifts {shifts} (0.995 quantile per class at logit(0.05))")
-    else:
-        print(f"{name}: {key} means {values.mean(0).tolist()} stds {values.std(0).tolist()}")
+    for key, parts in logits.items():
+        values = torch.cat(parts).double()
+        if not hasattr(model, "roi_head"):
+            target = float(np.log(SCORE_THR / (1 - SCORE_THR)))
+            shifts = [round(target - float(torch.quantile(v, 0.995)), 2) for v in values.t()]
+            print(f"{name}: {key} shifts {shifts} (0.995 quantile per class at logit(0.05))")
+        else:
+            print(f"{name}: {key} means {[round(v, 2) for v in values.mean(0).tolist()]} "
+                  f"stds {[round(v, 2) for v in values.std(0).tolist()]}")
 
 
 def main(argv=None):

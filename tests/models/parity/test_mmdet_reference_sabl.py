@@ -1,5 +1,6 @@
 """Same weights, same images, same detections and losses as real MMDetection 2.28.2 for SABL
-RetinaNet and SABL Faster R-CNN.
+RetinaNet, SABL Faster R-CNN and SABL Cascade R-CNN (three SABL heads, each refining the
+previous stage's boxes).
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_sabl/``, README there); the weights are regenerated bit for
@@ -25,6 +26,7 @@ IMAGES = sorted((DATA / "mmdet_reference" / "images").glob("img*.png"))
 MODELS = {
     "sabl_retinanet": "sabl_retinanet_r18_fpn_tiny.py",
     "sabl_faster": "sabl_faster_rcnn_r18_fpn_tiny.py",
+    "sabl_cascade": "sabl_cascade_rcnn_r18_fpn_tiny.py",
 }
 RTOL = 5e-4
 
