@@ -20,6 +20,9 @@ For each model of ``MODELS`` (configs in ``configs/``) it:
    mode) and records every loss (summed over levels, float64) and the total ``loss``;
 6. writes ``reference_<name>.npz`` and ``reference_<name>.json``.
 
+It also writes ``coder.npz``: MMDetection's ``BucketingBBoxCoder`` encode / decode outputs on
+seeded random boxes for the settings of ``CODER_CASES`` (``coder_reference``).
+
 ``--calibrate`` prints the classifier-bias shifts of ``calibrated_weights.MODEL_SHIFTS``.
 """
 
@@ -154,6 +157,51 @@ def run_model(name, cfg_path, images, cw, base, dense2):
     return summary
 
 
+# BucketingBBoxCoder settings of coder.npz: (num_buckets, scale_factor, offset_topk,
+# offset_upperbound, cls_ignore_neighbor, clip_border)
+CODER_CASES = (
+    (14, 3.0, 2, 1.0, True, True),
+    (14, 1.7, 2, 1.0, True, True),
+    (7, 1.3, 3, 0.5, False, True),
+    (8, 1.0, 1, 1.0, True, False),
+)
+
+
+def coder_reference(seed=11, n=24, max_shape=(120, 160, 3)):
+    """MMDetection's ``BucketingBBoxCoder`` on seeded random boxes: ``case{k}/{name}``.
+
+    Proposals are random boxes in a 160x120 image; targets are them moved by up to half their
+    size; ``cls_preds`` / ``offset_preds`` are ``N(0, 2)`` / ``N(0, 0.5)`` draws; decoding
+    clips to ``max_shape``."""
+    import torch
+    from mmdet.core.bbox.coder import BucketingBBoxCoder
+
+    rng = np.random.RandomState(seed)
+    xy = rng.uniform(0, 120, size=(n, 2))
+    wh = rng.uniform(4, 60, size=(n, 2))
+    proposals = np.concatenate([xy, xy + wh], 1)
+    gts = proposals + rng.uniform(-0.5, 0.5, size=(n, 4)) * np.concatenate([wh, wh], 1)
+    gts[:, 2:] = np.maximum(gts[:, 2:], gts[:, :2] + 1)
+    out = {"proposals": proposals.astype(np.float32), "gts": gts.astype(np.float32),
+           "max_shape": np.array(max_shape, dtype=np.int64)}
+    for k, (buckets, scale, topk, upper, ignore, clip) in enumerate(CODER_CASES):
+        coder = BucketingBBoxCoder(buckets, scale, offset_topk=topk, offset_upperbound=upper,
+                                   cls_ignore_neighbor=ignore, clip_border=clip)
+        side = int(np.ceil(buckets / 2))
+        encoded = coder.encode(torch.from_numpy(out["proposals"]), torch.from_numpy(out["gts"]))
+        for key, value in zip(("offsets", "offset_weights", "bucket_labels", "cls_weights"),
+                              encoded):
+            out[f"case{k}/{key}"] = value.numpy()
+        cls_preds = rng.normal(0, 2.0, size=(n, 4 * side)).astype(np.float32)
+        offset_preds = rng.normal(0, 0.5, size=(n, 4 * side)).astype(np.float32)
+        bboxes, confidence = coder.decode(
+            torch.from_numpy(out["proposals"]),
+            (torch.from_numpy(cls_preds), torch.from_numpy(offset_preds)), max_shape=max_shape)
+        out.update({f"case{k}/cls_preds": cls_preds, f"case{k}/offset_preds": offset_preds,
+                    f"case{k}/bboxes": bboxes.numpy(), f"case{k}/confidence": confidence.numpy()})
+    return out
+
+
 def calibrate(name, cfg_path, images, cw):
     """Print the classifier logits' statistics with the current shifts removed: RetinaNet the
     shifts putting each class's 0.995 quantile at logit(0.05); R-CNN heads (each cascade
@@ -215,6 +263,8 @@ def main(argv=None):
     dense2 = _load("make_reference_dense2",
                    HERE.parent / "mmdet_reference_dense2" / "make_reference.py")
     images = sorted(IMAGES.glob("img*.png"))
+    if not args.calibrate:
+        base.save_npz(HERE / "coder.npz", coder_reference())
     for name in args.models:
         if args.calibrate:
             calibrate(name, HERE / MODELS[name], images, cw)
