@@ -23,6 +23,7 @@ from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
 from .retina_head import RetinaHead
 from .rpn_head import RPNHead
+from .sabl_retina_head import SABLRetinaHead
 from .ssd_head import SSDHead
 from .tood_head import TOODHead
 from .vfnet_head import VFNetHead
@@ -34,7 +35,7 @@ __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
     "CenterNetHead", "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
     "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
-    "LADHead", "LDHead",
-    "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead",
-    "VFNetHead", "YOLOFHead", "YOLOXHead", "YOLOV3Head",
+    "LADHead", "LDHead", "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead",
+    "SABLRetinaHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOV3Head", "YOLOFHead",
+    "YOLOXHead",
 ]
