@@ -32,7 +32,10 @@ __all__ = ["AscendMaxIoUAssigner"]
 @TASK_UTILS.register_module()
 class AscendMaxIoUAssigner(MaxIoUAssigner):
     """:class:`MaxIoUAssigner` whose low-quality matches need an IoU above 0 (see the module
-    docstring); same arguments (``gpu_assign_thr`` is accepted and, as on Ascend, unused)."""
+    docstring); same arguments and meaning (``gpu_assign_thr``, which MMDetection's Ascend
+    version accepts but ignores, moves large assignments to the CPU as in
+    :class:`MaxIoUAssigner`, with the same result). ``assign`` takes one image's boxes, not
+    MMDetection's batched ``(B, N, 4)`` tensors with their ``batch_bboxes_ignore_mask``."""
 
     def _match_low_quality(self, overlaps: Tensor, gt_max_overlaps: Tensor,
                            gt_argmax_overlaps: Tensor, assigned_gt_inds: Tensor) -> None:
