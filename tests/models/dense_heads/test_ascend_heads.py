@@ -9,7 +9,6 @@ anchor (``AscendMaxIoUAssigner``'s low-quality rule), and detbox reproduces both
 
 import importlib.util
 import json
-from functools import cache
 
 import numpy as np
 import pytest
@@ -59,9 +58,22 @@ def _config(name, ascend):
     return cfg
 
 
-@cache
+@pytest.fixture(scope="module")
+def models():
+    """``models(name, ascend) -> (model, cfg)``: one model per (model, variant), shared by this
+    module's tests (gradients zeroed on use) and released after them."""
+    built = {}
+
+    def get(name, ascend):
+        if (name, ascend) not in built:
+            built[name, ascend] = _model(name, ascend)
+        return built[name, ascend]
+
+    yield get
+    built.clear()
+
+
 def _model(name, ascend):
-    """One model per (model, variant), shared by the tests (gradients zeroed on use)."""
     cfg = _config(name, ascend)
     _, keys, cw, _ = CASES[name.split("_outside")[0]]
     model = build_detector(cfg.model)
@@ -98,8 +110,8 @@ def _train_step(model, cfg, gts, labels, backward):
 @pytest.mark.parametrize("name, ascend, backward", [
     ("ssd300", True, False), ("retinanet_outside_gt", True, True),
     ("retinanet_outside_gt", False, True)])
-def test_one_training_step_equals_mmdetection(name, ascend, backward):
-    model, cfg = _model(name.split("_outside")[0], ascend)
+def test_one_training_step_equals_mmdetection(models, name, ascend, backward):
+    model, cfg = models(name.split("_outside")[0], ascend)
     expected = RECORDED[name]["ascend" if ascend else "plain"]
     assert type(model.bbox_head).__name__ == expected["head"]
     assert type(model.bbox_head.assigner).__name__ == expected["assigner"]
@@ -122,8 +134,8 @@ def test_mmdetection_plain_and_ascend_differ_only_for_a_ground_truth_outside_all
         "loss_bbox"][0]
 
 
-def test_ascend_ssd_detections_equal_the_ssd_reference():
-    model, cfg = _model("ssd300", True)
+def test_ascend_ssd_detections_equal_the_ssd_reference(models):
+    model, cfg = models("ssd300", True)
     model.cfg = cfg
     model.eval()
     model.zero_grad()
