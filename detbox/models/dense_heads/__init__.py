@@ -2,10 +2,14 @@
 
 from .anchor_free_head import AnchorFreeHead
 from .anchor_head import AnchorHead
+from .ascend_anchor_head import AscendAnchorHead
+from .ascend_retina_head import AscendRetinaHead
+from .ascend_ssd_head import AscendSSDHead
 from .atss_head import ATSSHead
 from .autoassign_head import AutoAssignHead
 from .base_dense_head import BaseDenseHead
 from .centernet_head import CenterNetHead
+from .centripetal_head import CentripetalHead
 from .corner_head import CornerHead
 from .ddod_head import DDODHead
 from .deformable_detr_head import DeformableDETRHead
@@ -32,8 +36,9 @@ from .yolof_head import YOLOFHead
 from .yolox_head import YOLOXHead
 
 __all__ = [
-    "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
-    "CenterNetHead", "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
+    "AnchorFreeHead", "AnchorHead", "AscendAnchorHead", "AscendRetinaHead", "AscendSSDHead",
+    "ATSSHead", "AutoAssignHead", "BaseDenseHead", "CenterNetHead", "CentripetalHead",
+    "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
     "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
     "LADHead", "LDHead", "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead",
     "SABLRetinaHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOV3Head", "YOLOFHead",
