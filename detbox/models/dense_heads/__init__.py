@@ -15,7 +15,10 @@ from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
+from .ga_retina_head import GARetinaHead
+from .ga_rpn_head import GARPNHead
 from .gfl_head import GFLHead
+from .guided_anchor_head import FeatureAdaption, GuidedAnchorHead
 from .nasfcos_head import NASFCOSHead
 from .paa_head import PAAHead
 from .reppoints_head import RepPointsHead
@@ -32,6 +35,7 @@ __all__ = [
     "AnchorFreeHead", "AnchorHead", "ATSSHead", "AutoAssignHead", "BaseDenseHead",
     "CenterNetHead", "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
     "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
+    "FeatureAdaption", "GARetinaHead", "GARPNHead", "GuidedAnchorHead",
     "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead", "SSDHead", "TOODHead",
     "VFNetHead", "YOLOFHead", "YOLOXHead", "YOLOV3Head",
 ]
