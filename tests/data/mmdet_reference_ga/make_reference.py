@@ -52,7 +52,7 @@ CUT = {"ga_retinanet": ("bbox_head", dict(nms_pre=30, score_thr=0.02)),
        "ga_faster": ("rpn_head", dict(nms_pre=40, nms_post=30, max_per_img=60))}
 N_ROWS = 50
 CLS_QUANTILE = 0.99
-BG_MARGIN = 3.0
+BG_MARGIN = 4.5
 
 
 def _load(name, path):
