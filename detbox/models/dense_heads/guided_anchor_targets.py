@@ -13,11 +13,11 @@
 >>> targets, weights, avg = ga_location_targets(
 ...     [torch.tensor([[8.0, 8.0, 24.0, 24.0]])], [(8, 8), (4, 4)], anchor_scale=4,
 ...     strides=[4, 8], center_ratio=0.2, ignore_ratio=0.5)
->>> targets[0][0, 0, 3:6, 3:6]  # the level of scale 16 = 4 * 4: the center cells are positive
+>>> targets[0][0, 0, 3:6, 3:6]  # level 0 (scale 16 = 4 * 4): the center cell is positive
 tensor([[0., 0., 0.],
         [0., 1., 0.],
         [0., 0., 0.]])
->>> float(weights[0][0, 0, 0, 0]), float(weights[0][0, 0, 3, 3]), avg
+>>> round(float(weights[0][0, 0, 0, 0]), 6), float(weights[0][0, 0, 3, 3]), avg
 (0.1, 0.0, 0.4)
 """
 

@@ -32,7 +32,8 @@ from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "AutoAssign", "BaseDetector", "CenterNet", "CornerNet", "DDOD", "DeformableDETR",
-    "DETR", "FastRCNN", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
+    "DETR", "FastRCNN", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL",
+    "HybridTaskCascade",
     "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
     "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
     "YOLOV3",
