@@ -334,6 +334,10 @@ class GuidedAnchorHead(AnchorHead):
              gt_labels: list[Tensor] | None, img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict | None:
         """``dict(loss_cls, loss_bbox, loss_shape, loss_loc)``, each a list over levels."""
+        if not self.train_cfg:
+            raise ValueError(f"{type(self).__name__}: training needs a train_cfg (assigner, "
+                             "ga_assigner, allowed_border, center_ratio, ignore_ratio, ...); "
+                             "the model was built without one")
         featmap_sizes = [f.size()[-2:] for f in cls_scores]
         if len(featmap_sizes) != self.approx_anchor_generator.num_levels:
             raise ValueError(f"{len(featmap_sizes)} feature levels but the approx generator "

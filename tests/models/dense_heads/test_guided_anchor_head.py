@@ -175,3 +175,10 @@ def test_rpn_deprecated_test_cfg_names():
     with pytest.raises(ValueError, match="only supports nms type 'nms'"):
         head.get_bboxes(*outs, img_metas=[meta()],
                         cfg=dict(RPN_TEST_CFG, nms=dict(type="soft_nms", iou_threshold=0.7)))
+
+
+def test_training_without_a_train_cfg_is_a_clear_error():
+    head = GARetinaHead(num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
+                        approx_anchor_generator=APPROX, square_anchor_generator=SQUARE)
+    with pytest.raises(ValueError, match="GARetinaHead: training needs a train_cfg"):
+        head.loss(*head(FEATS), GTS, LABELS, [meta(), meta()])
