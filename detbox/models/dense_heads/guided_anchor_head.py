@@ -31,8 +31,7 @@ from torch import Tensor, nn
 
 from ...ops import multiclass_nms
 from ...registry import MODELS, TASK_UTILS
-from ..base_module import BaseModule
-from ..layers import DeformConv2d, MaskedConv2d
+from ..layers import FeatureAdaption, MaskedConv2d
 from ..utils import force_fp32, images_to_levels, multi_apply, unmap
 from .anchor_head import AnchorHead
 from .base_dense_head import BaseDenseHead
@@ -47,35 +46,6 @@ __all__ = ["FeatureAdaption", "GuidedAnchorHead"]
 
 def _delta_coder() -> dict:
     return dict(type="DeltaXYWHBBoxCoder", target_means=[0.0] * 4, target_stds=[1.0] * 4)
-
-
-class FeatureAdaption(BaseModule):
-    """A deformable conv whose offsets are a 1x1 conv of the (detached) anchor shape.
-
-    Args:
-        in_channels: input channels.
-        out_channels: output channels.
-        kernel_size: deformable conv kernel.
-        deform_groups: offset groups.
-        init_cfg: default normal std 0.1 convs, ``conv_adaption`` std 0.01.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
-                 deform_groups: int = 4, init_cfg: dict | list | None = None) -> None:
-        if init_cfg is None:
-            init_cfg = dict(type="Normal", layer="Conv2d", std=0.1,
-                            override=dict(type="Normal", name="conv_adaption", std=0.01))
-        super().__init__(init_cfg)
-        offset_channels = kernel_size * kernel_size * 2
-        self.conv_offset = nn.Conv2d(2, deform_groups * offset_channels, 1, bias=False)
-        self.conv_adaption = DeformConv2d(in_channels, out_channels, kernel_size=kernel_size,
-                                          padding=(kernel_size - 1) // 2,
-                                          deform_groups=deform_groups)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: Tensor, shape: Tensor) -> Tensor:
-        """``x: Tensor[B, C_in, H, W]``, ``shape: Tensor[B, 2, H, W]`` -> ``[B, C_out, H, W]``."""
-        return self.relu(self.conv_adaption(x, self.conv_offset(shape.detach())))
 
 
 @MODELS.register_module()
