@@ -185,3 +185,12 @@ def test_training_without_a_train_cfg_is_a_clear_error():
                         approx_anchor_generator=APPROX, square_anchor_generator=SQUARE)
     with pytest.raises(ValueError, match="GARetinaHead: training needs a train_cfg"):
         head.loss(*head(FEATS), GTS, LABELS, [meta(), meta()])
+
+
+def test_an_image_without_ground_truths_trains():
+    gts = [GTS[0], torch.zeros(0, 4)]
+    labels = [LABELS[0], torch.zeros(0, dtype=torch.long)]
+    head = retina()
+    losses = head.loss(*head(FEATS), gts, labels, [meta(), meta()])
+    assert all(torch.isfinite(v).all() for levels in losses.values() for v in levels)
+    assert sum(losses["loss_loc"]) > 0  # the negatives still train the location branch
