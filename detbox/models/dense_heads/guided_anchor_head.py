@@ -353,9 +353,16 @@ class GuidedAnchorHead(AnchorHead):
     def get_bboxes(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],  # type: ignore[override]
                    shape_preds: list[Tensor], loc_preds: list[Tensor],
                    img_metas: list[dict] | None = None, cfg: Any = None,
-                   rescale: bool = False, **kwargs: Any) -> list:
+                   rescale: bool = False, with_nms: bool = True) -> list:
         """Detections (or proposals) of each image from the guided anchors; in eval mode only
-        the locations passing ``loc_filter_thr`` take part."""
+        the locations passing ``loc_filter_thr`` take part.
+
+        ``with_nms=False`` (the candidates one-stage test-time augmentation merges) is not
+        supported, as in MMDetection.
+        """
+        if not with_nms:
+            raise NotImplementedError(f"{type(self).__name__}.get_bboxes has no with_nms=False "
+                                      "(test-time augmentation of one-stage guided anchors)")
         if not len(cls_scores) == len(bbox_preds) == len(shape_preds) == len(loc_preds):
             raise ValueError("get_bboxes: the four outputs need one tensor per level each")
         num_levels = len(cls_scores)

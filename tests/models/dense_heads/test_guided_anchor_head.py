@@ -194,3 +194,10 @@ def test_an_image_without_ground_truths_trains():
     losses = head.loss(*head(FEATS), gts, labels, [meta(), meta()])
     assert all(torch.isfinite(v).all() for levels in losses.values() for v in levels)
     assert sum(losses["loss_loc"]) > 0  # the negatives still train the location branch
+
+
+def test_candidates_without_nms_are_not_supported():
+    head = retina()
+    head.eval()
+    with torch.no_grad(), pytest.raises(NotImplementedError, match="with_nms=False"):
+        head.get_bboxes(*head(FEATS), img_metas=[meta(), meta()], with_nms=False)
