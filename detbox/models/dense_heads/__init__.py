@@ -19,7 +19,10 @@ from .fcos_head import FCOSHead
 from .fovea_head import FoveaHead
 from .free_anchor_retina_head import FreeAnchorRetinaHead
 from .fsaf_head import FSAFHead
+from .ga_retina_head import GARetinaHead
+from .ga_rpn_head import GARPNHead
 from .gfl_head import GFLHead
+from .guided_anchor_head import FeatureAdaption, GuidedAnchorHead
 from .lad_head import LADHead
 from .ld_head import LDHead
 from .nasfcos_head import NASFCOSHead
@@ -38,9 +41,9 @@ from .yolox_head import YOLOXHead
 __all__ = [
     "AnchorFreeHead", "AnchorHead", "AscendAnchorHead", "AscendRetinaHead", "AscendSSDHead",
     "ATSSHead", "AutoAssignHead", "BaseDenseHead", "CenterNetHead", "CentripetalHead",
-    "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead",
-    "EmbeddingRPNHead", "FCOSHead", "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GFLHead",
-    "LADHead", "LDHead", "NASFCOSHead", "PAAHead", "RepPointsHead", "RetinaHead", "RPNHead",
-    "SABLRetinaHead", "SSDHead", "TOODHead", "VFNetHead", "YOLOV3Head", "YOLOFHead",
-    "YOLOXHead",
+    "CornerHead", "DDODHead", "DeformableDETRHead", "DETRHead", "EmbeddingRPNHead", "FCOSHead",
+    "FoveaHead", "FreeAnchorRetinaHead", "FSAFHead", "GARetinaHead", "GARPNHead", "GFLHead",
+    "LADHead", "LDHead", "FeatureAdaption", "GuidedAnchorHead", "NASFCOSHead", "PAAHead",
+    "RepPointsHead", "RetinaHead", "RPNHead", "SABLRetinaHead", "SSDHead", "TOODHead",
+    "VFNetHead", "YOLOV3Head", "YOLOFHead", "YOLOXHead",
 ]

@@ -8,6 +8,7 @@ from .cornernet import CornerNet
 from .ddod import DDOD
 from .deformable_detr import DeformableDETR
 from .detr import DETR
+from .fast_rcnn import FastRCNN
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .fovea import FOVEA
@@ -33,9 +34,9 @@ from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "AutoAssign", "BaseDetector", "CenterNet", "CornerNet", "DDOD", "DeformableDETR",
-    "DETR", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
-    "KnowledgeDistillationSingleStageDetector", "LAD",
-    "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
-    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
-    "YOLOV3",
+    "DETR", "FastRCNN", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL",
+    "HybridTaskCascade", "MaskScoringRCNN", "KnowledgeDistillationSingleStageDetector", "LAD",
+    "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
+    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOV3",
+    "YOLOF", "YOLOX",
 ]

@@ -40,7 +40,7 @@ def model_groups():
 
 
 def test_all_configs_are_listed():
-    assert len(CONFIGS) == 25
+    assert len(CONFIGS) == 26  # incl. ascend_retinanet_r18 and retinanet_r50_caffe (GA base)
     assert len(TINY) == 4
     for name in ("retinanet/retinanet_mobilenetv2_fpn_1x_coco.py",
                  "atss/atss_mobilenetv2_bifpn_1x_coco.py",
