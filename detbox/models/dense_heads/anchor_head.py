@@ -107,6 +107,30 @@ class AnchorHead(BaseDenseHead):
                            for m in img_metas]
         return anchor_list, valid_flag_list
 
+    def get_level_anchors(self, cls_scores: list[Tensor], img_metas: list[dict]
+                          ) -> tuple[list[list[Tensor]], list[list[Tensor]]]:
+        """Anchors and valid flags per image per level, for the levels of ``cls_scores``
+        (``Tensor[B, A*C, H, W]`` each); their number must be the prior generator's."""
+        featmap_sizes = [f.size()[-2:] for f in cls_scores]
+        if len(featmap_sizes) != self.prior_generator.num_levels:
+            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
+                             f"{self.prior_generator.num_levels}")
+        return self.get_anchors(featmap_sizes, img_metas, device=cls_scores[0].device)
+
+    def get_loss_targets(self, cls_scores: list[Tensor], gt_bboxes: list[Tensor],
+                         gt_labels: list[Tensor] | None, img_metas: list[dict],
+                         gt_bboxes_ignore: list[Tensor] | None = None, **kwargs: Any
+                         ) -> tuple[list[list[Tensor]], tuple | None]:
+        """The anchors per image per level and this head's :meth:`get_targets` of them, as
+        every anchor head's ``loss`` starts (``kwargs`` go to ``get_targets``)."""
+        anchor_list, valid_flag_list = self.get_level_anchors(cls_scores, img_metas)
+        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
+        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
+                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
+                                   gt_labels_list=gt_labels, label_channels=label_channels,
+                                   **kwargs)
+        return anchor_list, targets
+
     def _get_targets_single(self, flat_anchors: Tensor, valid_flags: Tensor, gt_bboxes: Tensor,
                             gt_bboxes_ignore: Tensor | None, gt_labels: Tensor | None,
                             img_meta: dict, label_channels: int = 1, unmap_outputs: bool = True
@@ -216,16 +240,8 @@ class AnchorHead(BaseDenseHead):
              gt_labels: list[Tensor] | None, img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict:
         """``dict(loss_cls=[per level], loss_bbox=[per level])``."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
-        device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
-        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
-        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
-                                   gt_labels_list=gt_labels, label_channels=label_channels)
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore)
         if targets is None:
             return None
         labels, label_weights, bbox_targets, bbox_weights, num_pos, num_neg = targets

@@ -154,12 +154,8 @@ class DDODHead(AnchorHead):
              gt_bboxes: list[Tensor], gt_labels: list[Tensor], img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict | None:
         """``dict(loss_cls, loss_bbox, loss_iou)``, one entry per level each."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
         device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
+        anchor_list, valid_flag_list = self.get_level_anchors(cls_scores, img_metas)
         num_imgs = len(img_metas)
         num_level = [a.size(0) for a in anchor_list[0]]
         flat_anchors = [torch.cat(a) for a in anchor_list]

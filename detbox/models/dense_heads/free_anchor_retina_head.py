@@ -75,11 +75,7 @@ class FreeAnchorRetinaHead(RetinaHead):
              gt_labels: list[Tensor], img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict:
         """``dict(positive_bag_loss, negative_bag_loss)``."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
-        anchor_list, _ = self.get_anchors(featmap_sizes, img_metas, device=cls_scores[0].device)
+        anchor_list, _ = self.get_level_anchors(cls_scores, img_metas)
         anchors = [torch.cat(a) for a in anchor_list]
         cls_scores = torch.cat([c.permute(0, 2, 3, 1).reshape(c.size(0), -1,
                                                               self.cls_out_channels)

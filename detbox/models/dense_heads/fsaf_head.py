@@ -100,17 +100,10 @@ class FSAFHead(RetinaHead):
         """``loss_cls`` and ``loss_bbox`` per level after feature selection, plus the logged
         ``num_pos`` (per image) and ``pos_recall``."""
         bbox_preds = [pred.clamp(min=1e-4) for pred in bbox_preds]
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
         batch_size = len(gt_bboxes)
         device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
-        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
-        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
-                                   gt_labels_list=gt_labels, label_channels=label_channels)
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore)
         if targets is None:
             return None
         (labels_list, label_weights_list, bbox_targets_list, bbox_weights_list, num_total_pos,

@@ -181,16 +181,9 @@ class GFLHead(ATSSHead):
              gt_labels: list[Tensor], img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict | None:
         """``dict(loss_cls=[per level], loss_bbox=[per level], loss_dfl=[per level])``."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
         device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
-        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
-        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
-                                   gt_labels_list=gt_labels, label_channels=label_channels)
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore)
         if targets is None:
             return None
         anchors, labels, label_weights, bbox_targets, _, num_total_pos, _ = targets

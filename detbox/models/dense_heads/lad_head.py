@@ -58,17 +58,9 @@ class LADHead(PAAHead):
                              gt_bboxes_ignore: list[Tensor] | None = None) -> LabelAssignment:
         """PAA's assignment from these (the teacher's) outputs, per level
         ``[B, C, H, W]``, ``[B, 4, H, W]``, ``[B, 1, H, W]``; see :class:`LabelAssignment`."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
-        device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
-        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
-        (labels, labels_weight, bboxes_target, bboxes_weight, pos_inds, pos_gt_index) = (
-            self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                             gt_bboxes_ignore_list=gt_bboxes_ignore, gt_labels_list=gt_labels,
-                             label_channels=label_channels))
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore)
+        labels, labels_weight, bboxes_target, bboxes_weight, pos_inds, pos_gt_index = targets
         cls_scores = [s.reshape(-1, self.cls_out_channels) for s in levels_to_images(cls_scores)]
         bbox_preds = [p.reshape(-1, 4) for p in levels_to_images(bbox_preds)]
         pos_losses_list, = multi_apply(self.get_pos_loss, anchor_list, cls_scores, bbox_preds,

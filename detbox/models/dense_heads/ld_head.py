@@ -109,19 +109,12 @@ class LDHead(GFLHead):
         Args:
             soft_target: the teacher's box logits, per level.
         """
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
         if len(soft_target) != len(bbox_preds):
             raise ValueError(f"LDHead: the teacher gives {len(soft_target)} levels, the student "
                              f"{len(bbox_preds)}")
         device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
-        label_channels = self.cls_out_channels if self.use_sigmoid_cls else 1
-        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
-                                   gt_labels_list=gt_labels, label_channels=label_channels)
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore)
         if targets is None:
             return None
         anchors, labels, label_weights, bbox_targets, _, num_total_pos, _ = targets

@@ -136,16 +136,8 @@ class SSDHead(AnchorHead):
              gt_labels: list[Tensor], img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict | None:
         """``dict(loss_cls=[per image], loss_bbox=[per image])``."""
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas,
-                                                        device=cls_scores[0].device)
-        targets = self.get_targets(anchor_list, valid_flag_list, gt_bboxes, img_metas,
-                                   gt_bboxes_ignore_list=gt_bboxes_ignore,
-                                   gt_labels_list=gt_labels, label_channels=1,
-                                   unmap_outputs=True)
+        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
+                                                     gt_bboxes_ignore, unmap_outputs=True)
         if targets is None:
             return None
         labels, label_weights, bbox_targets, bbox_weights, num_pos, _ = targets

@@ -291,12 +291,7 @@ class TOODHead(ATSSHead):
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict | None:
         """``dict(loss_cls=[per level], loss_bbox=[per level])``."""
         num_imgs = len(img_metas)
-        featmap_sizes = [f.size()[-2:] for f in cls_scores]
-        if len(featmap_sizes) != self.prior_generator.num_levels:
-            raise ValueError(f"{len(featmap_sizes)} feature levels but the anchor generator has "
-                             f"{self.prior_generator.num_levels}")
-        device = cls_scores[0].device
-        anchor_list, valid_flag_list = self.get_anchors(featmap_sizes, img_metas, device=device)
+        anchor_list, valid_flag_list = self.get_level_anchors(cls_scores, img_metas)
         flat_cls_scores = torch.cat([
             s.permute(0, 2, 3, 1).reshape(num_imgs, -1, self.cls_out_channels)
             for s in cls_scores], 1)
