@@ -22,7 +22,7 @@ from torch import Tensor
 from detbox.registry import TASK_UTILS
 
 from .assign_result import AssignResult
-from .max_iou_assigner import MaxIoUAssigner
+from .max_iou_assigner import MaxIoUAssigner, _moved
 
 __all__ = ["ApproxMaxIoUAssigner", "group_max_overlaps"]
 
@@ -87,9 +87,4 @@ class ApproxMaxIoUAssigner(MaxIoUAssigner):
                                       approxs_per_octave)
         self._ignore_covered(overlaps, squares, gt_bboxes_ignore)
         result = self.assign_wrt_overlaps(overlaps, gt_labels)
-        if assign_on_cpu:
-            result.gt_inds = result.gt_inds.to(device)
-            result.max_overlaps = result.max_overlaps.to(device)
-            if result.labels is not None:
-                result.labels = result.labels.to(device)
-        return result
+        return _moved(result, device) if assign_on_cpu else result

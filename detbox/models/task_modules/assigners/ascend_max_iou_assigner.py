@@ -19,7 +19,6 @@ tensor([0, 0])
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from detbox.registry import TASK_UTILS
@@ -37,16 +36,7 @@ class AscendMaxIoUAssigner(MaxIoUAssigner):
     :class:`MaxIoUAssigner`, with the same result). ``assign`` takes one image's boxes, not
     MMDetection's batched ``(B, N, 4)`` tensors with their ``batch_bboxes_ignore_mask``."""
 
-    def _match_low_quality(self, overlaps: Tensor, gt_max_overlaps: Tensor,
-                           gt_argmax_overlaps: Tensor, assigned_gt_inds: Tensor) -> None:
-        """Step 4 (in place) for ground truths whose best IoU is ``>= min_pos_iou`` and
-        ``> 0``; later ground truths win ties."""
-        qualified = (gt_max_overlaps >= self.min_pos_iou) & (gt_max_overlaps > 0)  # [K]
-        if self.gt_max_assign_all:
-            hits = (overlaps == gt_max_overlaps[:, None]) & qualified[:, None]  # [K, N]
-            gt_ids = torch.arange(1, overlaps.size(0) + 1, device=overlaps.device)
-            last = (hits.long() * gt_ids[:, None]).max(dim=0).values  # [N], 0 where none
-            assigned_gt_inds[last > 0] = last[last > 0]
-        else:
-            for i in torch.nonzero(qualified, as_tuple=False).view(-1).tolist():
-                assigned_gt_inds[gt_argmax_overlaps[i]] = i + 1
+    def _low_quality_qualified(self, gt_max_overlaps: Tensor) -> Tensor:
+        """Step 4 matches ground truths whose best IoU is ``>= min_pos_iou`` and ``> 0`` (a
+        ground truth that overlaps no anchor takes none)."""
+        return (gt_max_overlaps >= self.min_pos_iou) & (gt_max_overlaps > 0)

@@ -107,12 +107,7 @@ class MaxIoUAssigner(BaseAssigner):
         overlaps = self.iou_calculator(gt_bboxes, bboxes)  # [K, N]
         self._ignore_covered(overlaps, bboxes, gt_bboxes_ignore)
         result = self.assign_wrt_overlaps(overlaps, gt_labels)
-        if assign_on_cpu:
-            result.gt_inds = result.gt_inds.to(device)
-            result.max_overlaps = result.max_overlaps.to(device)
-            if result.labels is not None:
-                result.labels = result.labels.to(device)
-        return result
+        return _moved(result, device) if assign_on_cpu else result
 
     def _ignore_covered(self, overlaps: Tensor, bboxes: Tensor,
                         gt_bboxes_ignore: Tensor | None) -> None:
@@ -168,10 +163,14 @@ class MaxIoUAssigner(BaseAssigner):
                 labels[pos] = gt_labels[assigned_gt_inds[pos] - 1]
         return AssignResult(num_gts, assigned_gt_inds, max_overlaps, labels=labels)
 
+    def _low_quality_qualified(self, gt_max_overlaps: Tensor) -> Tensor:
+        """Which ground truths (``Tensor[K]`` best IoUs) step 4 matches: ``>= min_pos_iou``."""
+        return gt_max_overlaps >= self.min_pos_iou
+
     def _match_low_quality(self, overlaps: Tensor, gt_max_overlaps: Tensor,
                            gt_argmax_overlaps: Tensor, assigned_gt_inds: Tensor) -> None:
         """Step 4 (in place): each ground truth takes its best box(es); later ones win ties."""
-        qualified = gt_max_overlaps >= self.min_pos_iou  # [K]
+        qualified = self._low_quality_qualified(gt_max_overlaps)  # [K]
         if self.gt_max_assign_all:
             # v2 loops over the ground truths in order, each overwriting the boxes that tie its
             # best IoU; the last qualifying ground truth of each box is the one that sticks.
@@ -182,3 +181,12 @@ class MaxIoUAssigner(BaseAssigner):
         else:
             for i in torch.nonzero(qualified, as_tuple=False).view(-1).tolist():
                 assigned_gt_inds[gt_argmax_overlaps[i]] = i + 1
+
+
+def _moved(result: AssignResult, device: torch.device) -> AssignResult:
+    """``result`` with its tensors moved to ``device`` (after an assignment on the CPU)."""
+    result.gt_inds = result.gt_inds.to(device)
+    result.max_overlaps = result.max_overlaps.to(device)
+    if result.labels is not None:
+        result.labels = result.labels.to(device)
+    return result
