@@ -9,6 +9,7 @@ above 0 (MMDetection's batched code needs this to keep the zero-IoU padding boxe
 boxes with IoU 0). Here the assignment runs per image, as every detbox head calls it, with
 that rule; the arguments are the same.
 
+>>> import torch
 >>> boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
 >>> far = torch.tensor([[100.0, 100.0, 110.0, 110.0]])  # overlaps no box
 >>> MaxIoUAssigner(0.5, 0.4, gt_max_assign_all=False).assign(boxes, far).gt_inds
