@@ -23,10 +23,10 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS, TASK_UTILS
-from ..layers import ConvModule, Scale
+from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from .anchor_head import AnchorHead
-from .head_utils import reduce_mean
+from .head_utils import conv_towers, reduce_mean
 
 __all__ = ["ATSSHead"]
 
@@ -75,13 +75,9 @@ class ATSSHead(AnchorHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(self.stacked_convs, self.in_channels,
+                                                     self.feat_channels, self.conv_cfg,
+                                                     self.norm_cfg)
         k = self.pred_kernel_size
         self.atss_cls = nn.Conv2d(self.feat_channels,
                                   self.num_base_priors * self.cls_out_channels, k,

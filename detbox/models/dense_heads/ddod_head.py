@@ -18,11 +18,11 @@ from torch import Tensor, nn
 
 from ...ops import bbox_overlaps
 from ...registry import MODELS, TASK_UTILS
-from ..layers import ConvModule, Scale
+from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from ..weight_init import bias_init_with_prob, normal_init
 from .anchor_head import AnchorHead
-from .head_utils import reduce_mean
+from .head_utils import conv_towers, reduce_mean
 
 __all__ = ["DDODHead"]
 
@@ -62,15 +62,10 @@ class DDODHead(AnchorHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            conv_cfg = dict(type="DCN", deform_groups=1) if i == 0 and self.use_dcn \
-                else self.conv_cfg
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(
+            self.stacked_convs, self.in_channels, self.feat_channels, self.conv_cfg,
+            self.norm_cfg,
+            first_conv_cfg=dict(type="DCN", deform_groups=1) if self.use_dcn else None)
         a = self.num_base_priors
         self.atss_cls = nn.Conv2d(self.feat_channels, a * self.cls_out_channels, 3, padding=1)
         self.atss_reg = nn.Conv2d(self.feat_channels, a * 4, 3, padding=1)

@@ -19,8 +19,9 @@ from typing import Any
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ..layers import ConvModule, MaskedConv2d
+from ..layers import MaskedConv2d
 from .guided_anchor_head import FeatureAdaption, GuidedAnchorHead
+from .head_utils import conv_towers
 
 __all__ = ["GARetinaHead"]
 
@@ -53,13 +54,9 @@ class GARetinaHead(GuidedAnchorHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(self.stacked_convs, self.in_channels,
+                                                     self.feat_channels, self.conv_cfg,
+                                                     self.norm_cfg)
         self.conv_loc = nn.Conv2d(self.feat_channels, 1, 1)
         self.conv_shape = nn.Conv2d(self.feat_channels, self.num_base_priors * 2, 1)
         self.feature_adaption_cls = FeatureAdaption(self.feat_channels, self.feat_channels,

@@ -29,10 +29,10 @@ from torch import Tensor, nn
 
 from ...ops import bbox_overlaps
 from ...registry import MODELS
-from ..layers import ConvModule, Scale
+from ..layers import Scale
 from ..utils import force_fp32, multi_apply
 from .atss_head import ATSSHead
-from .head_utils import filter_scores_and_topk, reduce_mean
+from .head_utils import conv_towers, filter_scores_and_topk, reduce_mean
 
 __all__ = ["GFLHead", "Integral", "anchor_center"]
 
@@ -105,13 +105,9 @@ class GFLHead(ATSSHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(self.stacked_convs, self.in_channels,
+                                                     self.feat_channels, self.conv_cfg,
+                                                     self.norm_cfg)
         if self.num_base_priors != 1:
             raise AssertionError("GFLHead is the anchor-free version: one anchor per location")
         self.gfl_cls = nn.Conv2d(self.feat_channels, self.cls_out_channels, 3, padding=1)

@@ -1,4 +1,4 @@
-"""Helpers of dense heads' test and loss code: score filtering, averaging over processes.
+"""Helpers of dense heads: their conv towers, score filtering, averaging over processes.
 
 >>> scores = torch.tensor([[0.1, 0.9], [0.6, 0.2], [0.3, 0.7]])
 >>> kept, labels, idxs, _ = filter_scores_and_topk(scores, 0.25, 2)
@@ -12,9 +12,31 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["filter_scores_and_topk", "reduce_mean"]
+from ..layers import ConvModule
+
+__all__ = ["conv_towers", "filter_scores_and_topk", "reduce_mean"]
+
+
+def conv_towers(num_convs: int, in_channels: int, feat_channels: int,
+                conv_cfg: dict | None = None, norm_cfg: dict | None = None,
+                first_conv_cfg: dict | None = None) -> tuple[nn.ModuleList, nn.ModuleList]:
+    """The classification and regression towers of a RetinaNet-style head.
+
+    Each is ``num_convs`` 3x3 :class:`ConvModule` (``in_channels`` into the first,
+    ``feat_channels`` out of each), built alternately (cls 0, reg 0, cls 1, ...) as MMDetection
+    does, so seeded initialisation matches. ``first_conv_cfg`` replaces ``conv_cfg`` for the
+    first conv of both (DDOD's DCN).
+    """
+    cls_convs, reg_convs = nn.ModuleList(), nn.ModuleList()
+    for i in range(num_convs):
+        channels = in_channels if i == 0 else feat_channels
+        cfg = first_conv_cfg if i == 0 and first_conv_cfg is not None else conv_cfg
+        for tower in (cls_convs, reg_convs):
+            tower.append(ConvModule(channels, feat_channels, 3, stride=1, padding=1,
+                                    conv_cfg=cfg, norm_cfg=norm_cfg))
+    return cls_convs, reg_convs
 
 
 def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,

@@ -25,10 +25,11 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS, TASK_UTILS
-from ..layers import ConvModule, DeformConv2d
+from ..layers import DeformConv2d
 from ..task_modules import MlvlPointGenerator
 from ..utils import images_to_levels, multi_apply, unmap
 from .anchor_free_head import AnchorFreeHead
+from .head_utils import conv_towers
 
 __all__ = ["RepPointsHead"]
 
@@ -116,13 +117,9 @@ class RepPointsHead(AnchorFreeHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(self.stacked_convs, self.in_channels,
+                                                     self.feat_channels, self.conv_cfg,
+                                                     self.norm_cfg)
         pts_out_dim = 4 if self.use_grid_points else 2 * self.num_points
         k, pad, feat, pfeat = (self.dcn_kernel, self.dcn_pad, self.feat_channels,
                                self.point_feat_channels)

@@ -19,8 +19,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ..layers import ConvModule
 from .anchor_head import AnchorHead
+from .head_utils import conv_towers
 
 __all__ = ["RetinaHead"]
 
@@ -63,13 +63,9 @@ class RetinaHead(AnchorHead):
 
     def _init_layers(self) -> None:
         self.relu = nn.ReLU(inplace=True)
-        self.cls_convs = nn.ModuleList()
-        self.reg_convs = nn.ModuleList()
-        for i in range(self.stacked_convs):
-            channels = self.in_channels if i == 0 else self.feat_channels
-            for tower in (self.cls_convs, self.reg_convs):
-                tower.append(ConvModule(channels, self.feat_channels, 3, stride=1, padding=1,
-                                        conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg))
+        self.cls_convs, self.reg_convs = conv_towers(self.stacked_convs, self.in_channels,
+                                                     self.feat_channels, self.conv_cfg,
+                                                     self.norm_cfg)
         self.retina_cls = nn.Conv2d(self.feat_channels,
                                     self.num_base_priors * self.cls_out_channels, 3, padding=1)
         self.retina_reg = nn.Conv2d(self.feat_channels, self.num_base_priors * 4, 3, padding=1)
