@@ -1,11 +1,14 @@
-"""Calibrated weights of the DCN / Res2Net backbone reference models.
+"""Calibrated weights of the DCN / Res2Net reference models.
 
-``../mmdet_reference_one_stage/calibrated_weights.py``'s rules (one ``RandomState`` stream over
-the sorted keys; BatchNorm groups; ``N(0, (gain / sqrt(fan_in))^2)`` weights), loaded as a
-private copy with one role put first: the deformable convs' ``conv_offset`` (gain 0.5, bias
-std 0.5), so offsets are a fraction of a pixel to about two pixels, with fractional parts
-(bilinear sampling everywhere, a few samples outside the map) and DCNv2 masks spread around
-0.5. Every other key (no ``backbone.`` prefix here) takes the catch-all role (gain 1, std 0.01).
+``../mmdet_reference_gfl_tood_vfnet/calibrated_weights.py`` (itself
+``../mmdet_reference_one_stage/calibrated_weights.py``'s rules: one ``RandomState`` stream over
+the sorted keys; BatchNorm groups; ``N(0, (gain / sqrt(fan_in))^2)`` weights; the GFL head's
+roles, shifts and fixed tensors), loaded as a private copy with one role put first: the
+deformable convs' ``conv_offset`` (gain 0.5, bias std 0.5), so offsets are a fraction of a
+pixel to about two pixels, with fractional parts (bilinear sampling everywhere, a few samples
+outside the map) and DCNv2 masks spread around 0.5; and the GFL classifier shift of the tiny
+detector. The backbone cases' keys (no ``backbone.`` prefix) take the catch-all role (gain 1,
+std 0.01) otherwise.
 
 Needs only NumPy and PyTorch (both sides build the identical state_dict)::
 
@@ -27,16 +30,21 @@ DEFAULT_SEED = 20240603
 ROLES: tuple[tuple[str, float, float], ...] = (
     (r"\.conv_offset\.", 0.5, 0.5),
 )
+# Per model (config stem): the classifier bias shift chosen with make_reference.py
+# --calibrate so that each image gives a few tens of detections.
+MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
+    "gfl_r50_dcnv2_fpn_tiny": ((r"^bbox_head\.gfl_cls\.bias$", -12.0),),
+}
 
 
-def _one_stage():
+def _gfl():
     spec = importlib.util.spec_from_file_location(
-        "mmdet_reference_dcn_one_stage_weights",
-        HERE.parent / "mmdet_reference_one_stage" / "calibrated_weights.py")
+        "mmdet_reference_dcn_gfl_weights",
+        HERE.parent / "mmdet_reference_gfl_tood_vfnet" / "calibrated_weights.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.ROLES = ROLES + module.ROLES
-    module.MODEL_SHIFTS = {}
+    module.MODEL_SHIFTS = dict(MODEL_SHIFTS)
     return module
 
 
@@ -44,7 +52,7 @@ def generate_state_dict(shapes: Mapping[str, Sequence[int]], seed: int = DEFAULT
                         dtypes: Mapping[str, str] | None = None, model: str | None = None
                         ) -> OrderedDict[str, torch.Tensor]:
     """The calibrated state_dict as torch tensors (float32 unless ``dtypes`` says otherwise)."""
-    return _one_stage().generate_state_dict(shapes, seed, dtypes, model)
+    return _gfl().generate_state_dict(shapes, seed, dtypes, model)
 
 
 def state_dict_from_keys_json(path: str | Path) -> OrderedDict[str, torch.Tensor]:

@@ -24,10 +24,18 @@ keeps the last stage at 3x3: mmcv's ``DeformConv2dPack`` refuses maps smaller th
 "input image is smaller than kernel"; torchvision's kernel, so detbox, computes them.)
 The ``.json`` also holds the versions, per stage max |out|, and per deformable conv the
 mean |offset| its ``conv_offset`` predicts (so the sampling is really off the grid).
+
+Then the tiny GFL detector ``configs/gfl_r50_dcnv2_fpn_tiny.py`` (a DCNv2 ResNet-50), exactly as
+``../mmdet_reference_gfl_tood_vfnet/make_reference.py`` records its GFL (its functions reused,
+writing here): ``keys_gfl_dcnv2.json``, ``reference_gfl_dcnv2.npz`` / ``.json`` with the
+detections of the three images (default and active ``nms_pre`` cut), head outputs, stability
+checks and one training step's losses (``train_step``). ``--calibrate`` only prints the GFL's
+score quantiles (to tune its shift in ``calibrated_weights.py``).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import sys
@@ -128,14 +136,62 @@ def _calibrated():
     return module
 
 
-def main() -> None:
+DETECTORS = {"gfl_dcnv2": "configs/gfl_r50_dcnv2_fpn_tiny.py"}
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def detectors(cw, calibrate: bool) -> None:
+    """The detector references, with the GFL family's recorder (see the module docstring)."""
+    import torch
+
+    torch.set_num_threads(1)
+    gtv = _load("make_reference_gfl_tood_vfnet",
+                HERE.parent / "mmdet_reference_gfl_tood_vfnet" / "make_reference.py")
+    one_stage = _load("make_reference_one_stage",
+                      HERE.parent / "mmdet_reference_one_stage" / "make_reference.py")
+    gtv.HERE = one_stage.HERE = HERE  # their recorders read and write keys_/reference_ here
+    base = one_stage._base()
+    images = sorted(one_stage.IMAGES.glob("img*.png"))
+    for name, rel in DETECTORS.items():
+        cfg_path = HERE / rel
+        if calibrate:
+            gtv.calibrate(name, cfg_path, images, cw, one_stage)
+            continue
+        summary = one_stage.run_model(name, cfg_path, images, cw, base)
+        summary["train_step"] = gtv.run_losses(name, cfg_path, images, cw)
+        (HERE / f"reference_{name}.json").write_text(base.dumps_json(summary))
+        print(f"{name}: detections per image {[im['num_dets'] for im in summary['images']]}; "
+              f"losses {summary['train_step']['steps']}", file=sys.stderr)
+        for check, rows in summary["stability"].items():
+            print(f"  {check}: {rows}", file=sys.stderr)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--only", choices=("backbones", "detectors"))
+    args = parser.parse_args(argv)
+    cw = _calibrated()
+    if args.only != "backbones":
+        detectors(cw, args.calibrate)
+    if args.calibrate or args.only == "detectors":
+        return
+    backbones(cw)
+
+
+def backbones(cw) -> None:
     import mmcv
     import mmdet
     import torch
     from mmcv import Config
     from mmdet.models import build_backbone
 
-    cw = _calibrated()
     x = input_batch()
     for case in CASES:
         cfg_path = HERE / "configs" / f"{case}.py"
