@@ -80,3 +80,17 @@ def test_dcn_in_every_split_conv():
 def test_scales_one_is_refused():
     with pytest.raises(AssertionError, match="degenerates to ResNet"):
         Res2Net(depth=50, scales=1)
+
+
+def test_checkpointing_and_frozen_stages():
+    torch.manual_seed(0)
+    plain = _tiny(frozen_stages=1).eval()
+    ckpt = _tiny(frozen_stages=1, with_cp=True).eval()
+    ckpt.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 32, 32, requires_grad=True)
+    torch.testing.assert_close(plain(x)[2], ckpt(x)[2])
+    assert not any(p.requires_grad for p in plain.stem.parameters())
+    assert not any(p.requires_grad for p in plain.layer1.parameters())
+    assert all(p.requires_grad for p in plain.layer2.parameters())
+    plain.train()
+    assert not plain.layer1.training and not plain.layer2[0].bns[0].training  # norm_eval
