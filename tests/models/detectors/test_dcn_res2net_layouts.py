@@ -1,14 +1,13 @@
 """Every MMDetection 2.28.2 config of ``dcn/``, ``dcnv2/`` and ``res2net/`` builds with the
 state_dict MMDetection builds (``tests/data/mmdet_layouts/{dcn,dcnv2,res2net}.json.gz``,
 recorded with real MMDetection by ``make_manifests.py dcn 'dcn/*.py' 'fcos/*_dcn_*.py'``,
-``dcnv2 'dcnv2/*.py'``, ``res2net 'res2net/*.py'``), except the pending ones below. The
-``dcn`` manifest also holds FCOS's one DCN-backbone config (the FCOS folder's other configs are
-in the one-stage layouts). The other DCN / Res2Net variants are in their families' tests
-(GFL, TOOD, VFNet, RepPoints, HTC)."""
+``dcnv2 'dcnv2/*.py'``, ``res2net 'res2net/*.py'``), the ``dpool`` / ``mdpool`` ones with
+deformable RoI pooling included. The ``dcn`` manifest also holds FCOS's one DCN-backbone config
+(the FCOS folder's other configs are in the one-stage layouts). The other DCN / Res2Net
+variants are in their families' tests (GFL, TOOD, VFNet, RepPoints, HTC)."""
 
 import pytest
 
-from detbox.registry import UnknownTypeError
 from tests.conftest import REPO
 from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
 
@@ -16,18 +15,6 @@ FAMILIES = ("dcn", "dcnv2", "res2net")
 MANIFESTS = {rel: expected for family in FAMILIES
              for rel, expected in load_manifests(family).items()}
 
-# config -> (exception, message pattern, reason); each asserted to still fail that way
-_NO_CPU = ("; mmcv-full 1.7.2 has no CPU kernel for it either ('deform_roi_pool_forward_impl: "
-           "implementation for device cpu not found'), so MMDetection cannot run it here")
-PENDING = {
-    "dcn/faster_rcnn_r50_fpn_dpool_1x_coco.py": (
-        UnknownTypeError, r"'DeformRoIPoolPack'",
-        "deformable RoI pooling (mmcv's DeformRoIPoolPack RoI layer) is not in detbox" + _NO_CPU),
-    "dcnv2/faster_rcnn_r50_fpn_mdpool_1x_coco.py": (
-        UnknownTypeError, r"'ModulatedDeformRoIPoolPack'",
-        "modulated deformable RoI pooling (ModulatedDeformRoIPoolPack) is not in detbox"
-        + _NO_CPU),
-}
 EXTRA = ["fcos/fcos_center-normbbox-centeronreg-giou_r50_caffe_fpn_gn-head_dcn_1x_coco.py"]
 
 
@@ -37,17 +24,9 @@ def test_manifests_cover_every_config_we_copied():
                   if "_tiny_" not in p.name)
     assert sorted(ours + EXTRA) == sorted(MANIFESTS)
     assert len(ours) == 12 + 5 + 5
-    assert set(PENDING) <= set(MANIFESTS)
     assert all("keys" in MANIFESTS[rel] for rel in MANIFESTS)  # MMDetection builds them all
 
 
-@pytest.mark.parametrize("rel", sorted(set(MANIFESTS) - set(PENDING)))
+@pytest.mark.parametrize("rel", sorted(MANIFESTS))
 def test_state_dict_layout_equals_mmdetection(rel):
     assert_same_layout(build_config_model(rel), MANIFESTS[rel], rel)
-
-
-@pytest.mark.parametrize("rel", sorted(PENDING))
-def test_pending_configs_still_fail_clearly(rel):
-    error, pattern, _reason = PENDING[rel]
-    with pytest.raises(error, match=pattern):
-        build_config_model(rel)
