@@ -194,3 +194,11 @@ def test_faster_rcnn_with_modulated_deform_roi_pool_trains_and_tests_a_step():
     with torch.no_grad():
         (result,) = model(img=[img], img_metas=[[meta]], return_loss=False, rescale=True)
     assert len(result) == 80 and all(r.shape[1] == 5 for r in result)
+
+
+def test_bfloat16_features_keep_float32_positions():
+    x, rois, offset = _inputs()
+    want = deform_roi_pool(x.float(), rois.float(), offset.float(), (3, 2))
+    got = deform_roi_pool(x.bfloat16(), rois.float(), offset.bfloat16(), (3, 2))
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), want, atol=0.05, rtol=0.02)

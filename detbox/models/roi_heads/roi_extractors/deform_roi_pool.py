@@ -107,7 +107,8 @@ def deform_roi_pool(input: Tensor, rois: Tensor, offset: Tensor | None,
     if num == 0:
         return input.new_zeros(0, channels, out_h, out_w)
     flat = input.permute(0, 2, 3, 1).reshape(-1, channels)  # [B * H * W, C]
-    rois = rois.detach().to(input.dtype)
+    # sample positions in at least float32 (a bfloat16 coordinate is off by up to half a pixel)
+    rois = rois.detach().to(torch.promote_types(input.dtype, torch.float32))
     starts_w, starts_h = rois[:, 1] * spatial_scale - 0.5, rois[:, 2] * spatial_scale - 0.5
     roi_w = (rois[:, 3] * spatial_scale - 0.5) - starts_w
     roi_h = (rois[:, 4] * spatial_scale - 0.5) - starts_h
@@ -140,6 +141,7 @@ def _pool_chunk(flat: Tensor, base: Tensor, start_w: Tensor, start_h: Tensor, ro
     sw = start_w[:, None, None].expand(num, out_h, out_w)  # [K, h, w]
     sh = start_h[:, None, None].expand(num, out_h, out_w)
     if offset is not None:
+        offset = offset.to(sw.dtype)
         sw = sw + gamma * roi_w[:, None, None] * offset[:, 0]
         sh = sh + gamma * roi_h[:, None, None] * offset[:, 1]
     gh_max, gw_max = max(int(grid_h.max()), 1), max(int(grid_w.max()), 1)
