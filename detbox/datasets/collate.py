@@ -3,7 +3,8 @@
 Training batch: ``img`` is one ``Tensor[B, C, Hmax, Wmax]``, each image zero-padded at the
 bottom/right to the batch's largest; ``img_metas`` and every ``gt_*`` stay per-image lists.
 Test batch (``img`` is a list, one entry per augmentation): ``img`` is a list of
-``Tensor[B, C, H, W]`` and ``img_metas`` a list (per augmentation) of per-image lists.
+``Tensor[B, C, H, W]`` and ``img_metas`` (and Fast R-CNN's ``proposals``) a list (per
+augmentation) of per-image lists.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _collate_key(key: str, values: list[Any]) -> Any:
             raise ValueError(f"samples have different numbers of augmentations for '{key}': "
                              f"{[len(v) for v in values]}")
         return [pad_stack([v[a] for v in values], STACKED_KEYS[key]) for a in range(num_aug)]
-    if key == "img_metas" and isinstance(first, list):
+    if key in ("img_metas", "proposals") and isinstance(first, list):  # test: per augmentation
         return [[v[a] for v in values] for a in range(len(first))]
     return list(values)
 

@@ -65,6 +65,8 @@ def anchor_inside_flags(flat_anchors: Tensor, valid_flags: Tensor, img_shape: tu
 def _to_float(value: Any) -> Any:
     if isinstance(value, Tensor) and value.is_floating_point() and value.dtype != torch.float32:
         return value.float()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
+        return type(value)(*(_to_float(v) for v in value))
     if isinstance(value, (list, tuple)):
         return type(value)(_to_float(v) for v in value)
     return value

@@ -37,11 +37,14 @@ def layout_diff(state_dict: dict, expected_keys: list) -> list[str]:
     return sorted(problems)
 
 
-def build_config_model(rel: str, meta: bool = True):
+def build_config_model(rel: str, meta: bool = True, options: dict | None = None):
     """Build ``configs/<rel>`` (our copy of MMDetection's file) without pretrained weights.
 
-    ``meta=True`` allocates parameters on the meta device (shapes only, fast for Swin-L)."""
+    ``meta=True`` allocates parameters on the meta device (shapes only, fast for Swin-L).
+    ``options``: ``--cfg-options``-style overrides (``{"model.teacher_ckpt": None}``)."""
     cfg = Config.fromfile(REPO / "configs" / rel)
+    if options:
+        cfg.merge_from_dict(options)
     if meta:
         with torch.device("meta"):
             return build_detector(cfg.model)

@@ -9,7 +9,7 @@ from typing import Any
 from ...registry import HOOKS
 from .lr_updater import LrUpdaterHook, anneal_function, format_param
 
-__all__ = ["CyclicLrUpdaterHook", "OneCycleLrUpdaterHook", "normalize_target_ratio"]
+__all__ = ["CyclicLrUpdaterHook", "CyclicPhases", "OneCycleLrUpdaterHook", "normalize_target_ratio"]
 
 
 def normalize_target_ratio(target_ratio: float | tuple) -> tuple[float, float]:
@@ -25,6 +25,61 @@ def normalize_target_ratio(target_ratio: float | tuple) -> tuple[float, float]:
     if len(target_ratio) != 2:
         raise ValueError(f'"target_ratio" must be list or tuple of two floats, got {target_ratio}')
     return target_ratio  # type: ignore[return-value]
+
+
+class CyclicPhases:
+    """The phases of a cyclic schedule, as ratios of a base value (lr or momentum).
+
+    Each of ``cyclic_times`` cycles over ``max_iters`` goes from 1 to ``target_ratio[0]`` in
+    its first ``step_ratio_up`` part, then on to ``target_ratio[1]``; every cycle's amplitude is
+    ``gamma`` times the previous one's.
+
+    Args:
+        target_ratio: ``(high, low)`` (see :func:`normalize_target_ratio`).
+        cyclic_times: number of cycles.
+        step_ratio_up: fraction of a cycle in the first phase, in [0, 1).
+        anneal_strategy: ``'cos'`` or ``'linear'``.
+        gamma: amplitude factor per cycle.
+        by_epoch: must be ``False`` (iteration-based only, as mmcv).
+    """
+
+    def __init__(self, target_ratio: float | tuple, cyclic_times: int, step_ratio_up: float,
+                 anneal_strategy: str, gamma: float, by_epoch: bool) -> None:
+        self.target_ratio = normalize_target_ratio(target_ratio)
+        if not 0 <= step_ratio_up < 1.0:
+            raise ValueError(f'"step_ratio_up" must be in range [0,1), got {step_ratio_up}')
+        if by_epoch:
+            raise ValueError('currently only support "by_epoch" = False')
+        self.cyclic_times = cyclic_times
+        self.step_ratio_up = step_ratio_up
+        self.gamma = gamma
+        self.anneal_func = anneal_function(anneal_strategy)
+        self.max_iter_per_phase: int | None = None
+        self.phases: list = []
+
+    def start(self, max_iters: int) -> None:
+        """Lay out the phases of one cycle for a run of ``max_iters`` iterations."""
+        self.max_iter_per_phase = max_iters // self.cyclic_times
+        iter_up_phase = int(self.step_ratio_up * self.max_iter_per_phase)
+        self.phases = [
+            [0, iter_up_phase, 1, self.target_ratio[0]],
+            [iter_up_phase, self.max_iter_per_phase, self.target_ratio[0], self.target_ratio[1]],
+        ]
+
+    def value(self, base: float, iteration: int, what: str) -> float:
+        """The scheduled value at ``iteration`` for ``base``; ``what`` names it in errors."""
+        assert self.max_iter_per_phase is not None, "CyclicPhases.start() was not called"
+        curr_iter = iteration % self.max_iter_per_phase
+        scale = self.gamma ** (iteration // self.max_iter_per_phase)
+        for start_iter, end_iter, start_ratio, end_ratio in self.phases:
+            if start_iter <= curr_iter < end_iter:
+                if start_iter == 0:
+                    end_ratio = 1 - scale + end_ratio * scale
+                else:
+                    start_ratio = 1 - scale + start_ratio * scale
+                return self.anneal_func(base * start_ratio, base * end_ratio,
+                                        (curr_iter - start_iter) / (end_iter - start_iter))
+        raise RuntimeError(f"iteration {iteration} is outside every cyclic {what} phase")
 
 
 @HOOKS.register_module()
@@ -43,42 +98,19 @@ class CyclicLrUpdaterHook(LrUpdaterHook):
     def __init__(self, by_epoch: bool = False, target_ratio: float | tuple = (10, 1e-4),
                  cyclic_times: int = 1, step_ratio_up: float = 0.4, anneal_strategy: str = "cos",
                  gamma: float = 1, **kwargs: Any) -> None:
-        self.target_ratio = normalize_target_ratio(target_ratio)
-        if not 0 <= step_ratio_up < 1.0:
-            raise ValueError(f'"step_ratio_up" must be in range [0,1), got {step_ratio_up}')
         if not 0 < gamma <= 1:
             raise ValueError(f'"gamma" must be in range (0, 1], got {gamma}')
-        if by_epoch:
-            raise ValueError('currently only support "by_epoch" = False')
-        self.cyclic_times = cyclic_times
-        self.step_ratio_up = step_ratio_up
-        self.gamma = gamma
-        self.max_iter_per_phase: int | None = None
-        self.lr_phases: list = []
-        self.anneal_func = anneal_function(anneal_strategy)
+        self.cycle = CyclicPhases(target_ratio, cyclic_times, step_ratio_up, anneal_strategy,
+                                  gamma, by_epoch)
+        self.target_ratio = self.cycle.target_ratio
         super().__init__(by_epoch, **kwargs)
 
     def before_run(self, runner: Any) -> None:
         super().before_run(runner)
-        self.max_iter_per_phase = runner.max_iters // self.cyclic_times
-        iter_up_phase = int(self.step_ratio_up * self.max_iter_per_phase)
-        self.lr_phases = [
-            [0, iter_up_phase, 1, self.target_ratio[0]],
-            [iter_up_phase, self.max_iter_per_phase, self.target_ratio[0], self.target_ratio[1]],
-        ]
+        self.cycle.start(runner.max_iters)
 
     def get_lr(self, runner: Any, base_lr: float) -> float:
-        curr_iter = runner.iter % self.max_iter_per_phase
-        scale = self.gamma ** (runner.iter // self.max_iter_per_phase)
-        for start_iter, end_iter, start_ratio, end_ratio in self.lr_phases:
-            if start_iter <= curr_iter < end_iter:
-                if start_iter == 0:
-                    end_ratio = 1 - scale + end_ratio * scale
-                else:
-                    start_ratio = 1 - scale + start_ratio * scale
-                return self.anneal_func(base_lr * start_ratio, base_lr * end_ratio,
-                                        (curr_iter - start_iter) / (end_iter - start_iter))
-        raise RuntimeError(f"iteration {runner.iter} is outside every cyclic lr phase")
+        return self.cycle.value(base_lr, runner.iter, "lr")
 
 
 @HOOKS.register_module()

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...registry import HOOKS
 from .hook import Hook
-from .lr_cyclic import normalize_target_ratio
+from .lr_cyclic import CyclicPhases
 from .lr_updater import (
     _check_steps,
     _per_optimizer,
@@ -186,39 +186,17 @@ class CyclicMomentumUpdaterHook(MomentumUpdaterHook):
     def __init__(self, by_epoch: bool = False, target_ratio: float | tuple = (0.85 / 0.95, 1.0),
                  cyclic_times: int = 1, step_ratio_up: float = 0.4, anneal_strategy: str = "cos",
                  gamma: float = 1.0, **kwargs: Any) -> None:
-        self.target_ratio = normalize_target_ratio(target_ratio)
-        if not 0 <= step_ratio_up < 1.0:
-            raise ValueError(f'"step_ratio_up" must be in range [0,1), got {step_ratio_up}')
-        if by_epoch:
-            raise ValueError('currently only support "by_epoch" = False')
-        self.cyclic_times = cyclic_times
-        self.step_ratio_up = step_ratio_up
-        self.gamma = gamma
-        self.momentum_phases: list = []
-        self.anneal_func = anneal_function(anneal_strategy)
+        self.cycle = CyclicPhases(target_ratio, cyclic_times, step_ratio_up, anneal_strategy,
+                                  gamma, by_epoch)
+        self.target_ratio = self.cycle.target_ratio
         super().__init__(by_epoch, **kwargs)
 
     def before_run(self, runner: Any) -> None:
         super().before_run(runner)
-        self.max_iter_per_phase = runner.max_iters // self.cyclic_times
-        iter_up_phase = int(self.step_ratio_up * self.max_iter_per_phase)
-        self.momentum_phases = [
-            [0, iter_up_phase, 1, self.target_ratio[0]],
-            [iter_up_phase, self.max_iter_per_phase, self.target_ratio[0], self.target_ratio[1]],
-        ]
+        self.cycle.start(runner.max_iters)
 
     def get_momentum(self, runner: Any, base_momentum: float) -> float:
-        curr_iter = runner.iter % self.max_iter_per_phase
-        scale = self.gamma ** (runner.iter // self.max_iter_per_phase)
-        for start_iter, end_iter, start_ratio, end_ratio in self.momentum_phases:
-            if start_iter <= curr_iter < end_iter:
-                if start_iter == 0:
-                    end_ratio = 1 - scale + end_ratio * scale
-                else:
-                    start_ratio = 1 - scale + start_ratio * scale
-                return self.anneal_func(base_momentum * start_ratio, base_momentum * end_ratio,
-                                        (curr_iter - start_iter) / (end_iter - start_iter))
-        raise RuntimeError(f"iteration {runner.iter} is outside every cyclic momentum phase")
+        return self.cycle.value(base_momentum, runner.iter, "momentum")
 
 
 @HOOKS.register_module()

@@ -24,6 +24,7 @@ from ..base_module import BaseModule
 from ..layers import ConvModule, DepthwiseSeparableConvModule
 from ..layers.csp_layer import YOLO_ACT, YOLO_NORM, CSPLayer
 from ..layers.norm import batch_norms_to_eval
+from .stage_utils import freeze, run_stages
 
 __all__ = ["CSPDarknet", "Focus", "SPPBottleneck"]
 
@@ -141,11 +142,7 @@ class CSPDarknet(BaseModule):
             self.layers.append(f"stage{i + 1}")
 
     def _freeze_stages(self) -> None:
-        for i in range(self.frozen_stages + 1):
-            module = getattr(self, self.layers[i])
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
+        freeze(getattr(self, name) for name in self.layers[:self.frozen_stages + 1])
 
     def train(self, mode: bool = True) -> CSPDarknet:
         """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
@@ -157,9 +154,4 @@ class CSPDarknet(BaseModule):
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[N, 3, H, W]`` -> the feature maps of ``out_indices``."""
-        outs = []
-        for i, name in enumerate(self.layers):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return run_stages(x, [getattr(self, name) for name in self.layers], self.out_indices)

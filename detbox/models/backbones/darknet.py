@@ -12,7 +12,6 @@ plus the input). Every conv is conv + BN + LeakyReLU(0.1). ``out_indices`` count
 
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 from torch import Tensor, nn
@@ -21,6 +20,7 @@ from ...registry import MODELS
 from ..base_module import BaseModule
 from ..layers import ConvModule
 from ..layers.norm import batch_norms_to_eval
+from .stage_utils import freeze, pretrained_init_cfg, run_stages
 
 __all__ = ["Darknet", "ResBlock"]
 
@@ -96,18 +96,9 @@ class Darknet(BaseModule):
             self.add_module(name, self.make_conv_res_block(in_c, out_c, n_layers, **cfg))
             self.cr_blocks.append(name)
         self.norm_eval = norm_eval
-        if init_cfg and pretrained:
-            raise AssertionError("init_cfg and pretrained cannot be specified at the same time")
-        if isinstance(pretrained, str):
-            warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          "instead", stacklevel=2)
-            self.init_cfg = dict(type="Pretrained", checkpoint=pretrained)
-        elif pretrained is None:
-            if init_cfg is None:
-                self.init_cfg = [dict(type="Kaiming", layer="Conv2d"),
-                                 dict(type="Constant", val=1, layer=["_BatchNorm", "GroupNorm"])]
-        else:
-            raise TypeError(f"pretrained must be a str or None, got {pretrained!r}")
+        default_init = [dict(type="Kaiming", layer="Conv2d"),
+                        dict(type="Constant", val=1, layer=["_BatchNorm", "GroupNorm"])]
+        self.init_cfg = pretrained_init_cfg(pretrained, init_cfg, default_init)
 
     @staticmethod
     def make_conv_res_block(in_channels: int, out_channels: int, res_repeat: int,
@@ -123,11 +114,7 @@ class Darknet(BaseModule):
         return block
 
     def _freeze_stages(self) -> None:
-        for i in range(max(self.frozen_stages, 0)):
-            module = getattr(self, self.cr_blocks[i])
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
+        freeze(getattr(self, name) for name in self.cr_blocks[:max(self.frozen_stages, 0)])
 
     def train(self, mode: bool = True) -> Darknet:
         """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
@@ -139,9 +126,4 @@ class Darknet(BaseModule):
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[N, 3, H, W]`` -> the feature maps of ``out_indices``."""
-        outs = []
-        for i, name in enumerate(self.cr_blocks):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return run_stages(x, [getattr(self, name) for name in self.cr_blocks], self.out_indices)

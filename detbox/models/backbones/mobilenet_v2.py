@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from typing import Sequence
 
 import torch.utils.checkpoint as cp
@@ -33,6 +32,7 @@ from detbox.registry import MODELS
 from ..base_module import BaseModule
 from ..layers import ConvModule
 from ..layers.norm import batch_norms_to_eval
+from .stage_utils import freeze, pretrained_init_cfg, run_stages
 
 __all__ = ["MobileNetV2", "InvertedResidual", "make_divisible", "convert_torchvision_mobilenet_v2"]
 
@@ -134,18 +134,9 @@ class MobileNetV2(BaseModule):
                  norm_eval: bool = False, with_cp: bool = False, pretrained: str | None = None,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg)
-        if init_cfg and pretrained:
-            raise AssertionError("init_cfg and pretrained cannot be specified at the same time")
-        if isinstance(pretrained, str):
-            warnings.warn('DeprecationWarning: pretrained is deprecated, please use "init_cfg" '
-                          "instead", stacklevel=2)
-            self.init_cfg = dict(type="Pretrained", checkpoint=pretrained)
-        elif pretrained is None:
-            if init_cfg is None:
-                self.init_cfg = [dict(type="Kaiming", layer="Conv2d"),
-                                 dict(type="Constant", val=1, layer=["_BatchNorm", "GroupNorm"])]
-        else:
-            raise TypeError(f"pretrained must be a str or None, got {pretrained!r}")
+        default_init = [dict(type="Kaiming", layer="Conv2d"),
+                        dict(type="Constant", val=1, layer=["_BatchNorm", "GroupNorm"])]
+        self.init_cfg = pretrained_init_cfg(pretrained, init_cfg, default_init)
         if not set(out_indices).issubset(range(8)):
             raise ValueError(f"out_indices must be a subset of range(0, 8). But received "
                              f"{out_indices}")
@@ -193,25 +184,15 @@ class MobileNetV2(BaseModule):
         if self.frozen_stages >= 0:
             for param in self.conv1.parameters():
                 param.requires_grad = False
-        for i in range(1, self.frozen_stages + 1):
-            layer = getattr(self, f"layer{i}")
-            layer.eval()
-            for param in layer.parameters():
-                param.requires_grad = False
+        freeze(getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1))
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[N, 3, H, W]`` -> the maps of ``out_indices``.
 
         Stages after the last index in ``out_indices`` are skipped (their output is unused).
         """
-        x = self.conv1(x)
-        outs = []
-        last = max(self.out_indices)
-        for i, name in enumerate(self.layers[:last + 1]):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return run_stages(self.conv1(x), [getattr(self, name) for name in self.layers],
+                          self.out_indices)
 
     def train(self, mode: bool = True) -> MobileNetV2:
         """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from ..base_module import BaseModule
+from .stage_utils import pretrained_init_cfg
 
 __all__ = ["SSDVGG", "vgg_layers"]
 
@@ -72,18 +73,10 @@ class SSDVGG(BaseModule):
                  out_feature_indices: Sequence[int] = (22, 34), pretrained: str | None = None,
                  init_cfg: dict | list | None = None, input_size: int | None = None,
                  l2_norm_scale: float | None = None) -> None:
-        if init_cfg and pretrained:
-            raise AssertionError("init_cfg and pretrained cannot be specified at the same time")
-        if isinstance(pretrained, str):
-            warnings.warn("DeprecationWarning: pretrained is deprecated, please use "
-                          '"init_cfg" instead', stacklevel=2)
-            init_cfg = dict(type="Pretrained", checkpoint=pretrained)
-        elif pretrained is not None:
-            raise TypeError("pretrained must be a str or None")
-        elif init_cfg is None:
-            init_cfg = [dict(type="Kaiming", layer="Conv2d"),
-                        dict(type="Constant", val=1, layer="BatchNorm2d"),
-                        dict(type="Normal", std=0.01, layer="Linear")]
+        init_cfg = pretrained_init_cfg(pretrained, init_cfg, [
+            dict(type="Kaiming", layer="Conv2d"),
+            dict(type="Constant", val=1, layer="BatchNorm2d"),
+            dict(type="Normal", std=0.01, layer="Linear")])
         super().__init__(init_cfg)
         if input_size is not None:
             warnings.warn("DeprecationWarning: input_size is deprecated", stacklevel=2)

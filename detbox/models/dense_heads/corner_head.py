@@ -244,7 +244,7 @@ class CornerHead(BaseDenseHead):
         br_det = self.loss_heatmap(br_hmp.sigmoid(), gt_br, avg_factor=max(1, gt_br.eq(1).sum()))
         det_loss = (tl_det + br_det) / 2.0
         pull_loss = push_loss = None
-        if self.with_corner_emb and self.loss_embedding is not None:
+        if self.with_corner_emb and self.loss_embedding is not None and tl_emb is not None:
             pull_loss, push_loss = self.loss_embedding(tl_emb, br_emb,
                                                        targets["corner_embedding"])
         tl_mask = gt_tl.eq(1).sum(1).gt(0).unsqueeze(1).type_as(gt_tl)  # [B, 1, H, W]
@@ -282,6 +282,13 @@ class CornerHead(BaseDenseHead):
             tl_heat.sigmoid(), br_heat.sigmoid(), tl_off, br_off, tl_emb, br_emb, img_meta,
             k=cfg["corner_topk"], kernel=cfg["local_maximum_kernel"],
             distance_threshold=cfg["distance_threshold"])
+        return self._finish_dets(bboxes, scores, clses, img_meta, rescale, with_nms)
+
+    def _finish_dets(self, bboxes: Tensor, scores: Tensor, clses: Tensor, img_meta: dict,
+                     rescale: bool, with_nms: bool) -> tuple[Tensor, Tensor]:
+        """Decoded pairs (``[1, n, 4]``, ``[1, n, 1]``, ``[1, n, 1]``) to ``(dets [m, 5],
+        labels [m])``: rescaled, rejected pairs (score -1) dropped, then NMS."""
+        cfg = self.test_cfg
         if rescale:
             bboxes = bboxes / bboxes.new_tensor(img_meta["scale_factor"])
         detections = torch.cat([bboxes.reshape(-1, 4), scores.reshape(-1, 1)], -1)

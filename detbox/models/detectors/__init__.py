@@ -8,12 +8,15 @@ from .cornernet import CornerNet
 from .ddod import DDOD
 from .deformable_detr import DeformableDETR
 from .detr import DETR
+from .fast_rcnn import FastRCNN
 from .faster_rcnn import CascadeRCNN, FasterRCNN
 from .fcos import FCOS
 from .fovea import FOVEA
 from .fsaf import FSAF
 from .gfl import GFL
 from .htc import HybridTaskCascade, MaskScoringRCNN
+from .kd_one_stage import KnowledgeDistillationSingleStageDetector
+from .lad import LAD
 from .mask_rcnn import MaskRCNN
 from .nasfcos import NASFCOS
 from .paa import PAA
@@ -31,8 +34,9 @@ from .yolox import YOLOX
 
 __all__ = [
     "ATSS", "AutoAssign", "BaseDetector", "CenterNet", "CornerNet", "DDOD", "DeformableDETR",
-    "DETR", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL", "HybridTaskCascade",
-    "MaskScoringRCNN", "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
-    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOF", "YOLOX",
-    "YOLOV3",
+    "DETR", "FastRCNN", "CascadeRCNN", "FasterRCNN", "FCOS", "FOVEA", "FSAF", "GFL",
+    "HybridTaskCascade", "MaskScoringRCNN", "KnowledgeDistillationSingleStageDetector", "LAD",
+    "MaskRCNN", "NASFCOS", "PAA", "RepPointsDetector", "RetinaNet", "RPN",
+    "SingleStageDetector", "SparseRCNN", "TOOD", "TwoStageDetector", "VFNet", "YOLOV3",
+    "YOLOF", "YOLOX",
 ]

@@ -11,7 +11,9 @@ from .corner_pool import CornerPool
 from .csp_layer import CSPLayer, DarknetBottleneck
 from .deform_conv import DeformConv2d, DeformConv2dPack, deform_conv2d
 from .depthwise_separable_conv_module import DepthwiseSeparableConvModule
+from .feature_adaption import FeatureAdaption
 from .layer_norm_2d import LayerNorm2d
+from .masked_conv import MaskedConv2d, masked_conv2d
 from .modulated_deform_conv import (
     ModulatedDeformConv2d,
     ModulatedDeformConv2dPack,
@@ -26,7 +28,8 @@ __all__ = [
     "transformer", "Clamp", "HSigmoid", "Swish", "build_activation_layer", "ConvWS2d",
     "build_conv_layer", "build_padding_layer", "ConvModule", "CornerPool", "DeformConv2d",
     "DeformConv2dPack", "deform_conv2d", "CSPLayer", "DarknetBottleneck",
-    "DepthwiseSeparableConvModule", "LayerNorm2d", "ModulatedDeformConv2d",
+    "DepthwiseSeparableConvModule", "FeatureAdaption", "LayerNorm2d", "MaskedConv2d",
+    "masked_conv2d", "ModulatedDeformConv2d",
     "ModulatedDeformConv2dPack", "modulated_deform_conv2d", "build_norm_layer", "infer_abbr",
     "is_norm", "ResLayer", "Scale", "PixelShufflePack", "build_upsample_layer",
 ]

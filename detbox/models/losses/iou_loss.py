@@ -1,9 +1,9 @@
-"""IoU-based box regression losses of MMDetection v2: IoU, GIoU, DIoU and CIoU.
+"""IoU-based box regression losses of MMDetection v2: IoU, GIoU, DIoU, CIoU and Bounded IoU.
 
 All take aligned ``xyxy`` boxes ``pred: Tensor[n, 4]`` and ``target: Tensor[n, 4]`` and give a
 per-box loss ``Tensor[n]``. Their modules accept per-coordinate weights ``Tensor[n, 4]`` (averaged
 to ``[n]``), and return ``(pred * weight).sum()`` (0, keeping the graph) when no weight is
-positive.
+positive. The Bounded IoU loss is per coordinate (``Tensor[n, 4]``, weights too).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from detbox.registry import MODELS
 
 from .utils import resolve_reduction, weighted_loss
 
-__all__ = ["IoULoss", "GIoULoss", "DIoULoss", "CIoULoss", "iou_loss", "giou_loss",
-           "diou_loss", "ciou_loss"]
+__all__ = ["IoULoss", "GIoULoss", "DIoULoss", "CIoULoss", "BoundedIoULoss", "iou_loss",
+           "giou_loss", "diou_loss", "ciou_loss", "bounded_iou_loss"]
 
 _IOU_MODES = ("linear", "square", "log")
 
@@ -102,6 +102,45 @@ def ciou_loss(pred: Tensor, target: Tensor, eps: float = 1e-7) -> Tensor:
         alpha = (ious > 0.5).float() * v / (1 - ious + v)
     cious = ious - (rho2 / c2 + alpha * v)
     return 1 - cious.clamp(min=-1.0, max=1.0)
+
+
+@weighted_loss
+def bounded_iou_loss(pred: Tensor, target: Tensor, beta: float = 0.2,
+                     eps: float = 1e-3) -> Tensor:
+    """Bounded IoU loss (`Tychsen-Smith and Petersson <https://arxiv.org/abs/1711.00164>`_).
+
+    Each box is compared through four terms that bound its IoU with the target: the center
+    offsets ``1 - max((w_t - 2|dx|) / (w_t + 2|dx| + eps), 0)`` (and for ``y``) and the size
+    ratios ``1 - min(w_t / (w_p + eps), w_p / (w_t + eps))`` (and for ``h``); each term goes
+    through a smooth L1 with ``beta``. No gradient flows into the target.
+
+    Args:
+        pred: ``Tensor[n, 4]`` predicted xyxy boxes.
+        target: ``Tensor[n, 4]`` target xyxy boxes.
+        beta: smooth L1 threshold.
+        eps: keeps the ratios finite.
+
+    Returns:
+        ``Tensor[n, 4]``: the ``dx, dy, dw, dh`` losses of each box.
+    """
+    pred_cx = (pred[:, 0] + pred[:, 2]) * 0.5
+    pred_cy = (pred[:, 1] + pred[:, 3]) * 0.5
+    pred_w = pred[:, 2] - pred[:, 0]
+    pred_h = pred[:, 3] - pred[:, 1]
+    with torch.no_grad():
+        target_cx = (target[:, 0] + target[:, 2]) * 0.5
+        target_cy = (target[:, 1] + target[:, 3]) * 0.5
+        target_w = target[:, 2] - target[:, 0]
+        target_h = target[:, 3] - target[:, 1]
+    dx = (target_cx - pred_cx).abs()
+    dy = (target_cy - pred_cy).abs()
+    zeros = torch.zeros_like(dx)
+    loss_dx = 1 - torch.max((target_w - 2 * dx) / (target_w + 2 * dx + eps), zeros)
+    loss_dy = 1 - torch.max((target_h - 2 * dy) / (target_h + 2 * dy + eps), zeros)
+    loss_dw = 1 - torch.min(target_w / (pred_w + eps), pred_w / (target_w + eps))
+    loss_dh = 1 - torch.min(target_h / (pred_h + eps), pred_h / (target_h + eps))
+    terms = torch.stack([loss_dx, loss_dy, loss_dw, loss_dh], dim=-1).flatten(1)  # [n, 4]
+    return torch.where(terms < beta, 0.5 * terms * terms / beta, terms - 0.5 * beta)
 
 
 class _BoxLoss(nn.Module):
@@ -218,3 +257,50 @@ class CIoULoss(_BoxLoss):
 
     def _loss_fn(self) -> tuple[Callable[..., Tensor], dict[str, Any]]:
         return ciou_loss, dict(eps=self.eps)
+
+
+@MODELS.register_module()
+class BoundedIoULoss(nn.Module):
+    """Bounded IoU loss (Guided Anchoring's anchor shape loss), see :func:`bounded_iou_loss`.
+
+    Args:
+        beta: smooth L1 threshold of the four terms.
+        eps: keeps the ratios finite.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+        loss_weight: multiplies the loss.
+    """
+
+    def __init__(self, beta: float = 0.2, eps: float = 1e-3, reduction: str = "mean",
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.eps = eps
+        self.reduction = reduction
+        self.loss_weight = loss_weight
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Tensor | None = None,
+                avg_factor: float | None = None, reduction_override: str | None = None,
+                **kwargs: Any) -> Tensor:
+        """Loss of aligned boxes ``pred`` and ``target`` (``Tensor[n, 4]`` xyxy).
+
+        Args:
+            pred: predicted boxes.
+            target: target boxes.
+            weight: ``Tensor[n, 4]`` per-coordinate weights (or ``Tensor[n]``).
+            avg_factor: divisor of the mean instead of ``4 n``.
+            reduction_override: replaces the module's reduction.
+
+        Returns:
+            The loss; ``(pred * weight).sum()`` (0 with the graph kept) when no weight is
+            positive.
+        """
+        if weight is not None and not torch.any(weight > 0):
+            if pred.dim() == weight.dim() + 1:
+                weight = weight.unsqueeze(1)
+            return (pred * weight).sum()
+        reduction = resolve_reduction(self.reduction, reduction_override)
+        if weight is not None and weight.dim() == 1:
+            weight = weight[:, None]
+        return self.loss_weight * bounded_iou_loss(
+            pred, target, weight, beta=self.beta, eps=self.eps, reduction=reduction,
+            avg_factor=avg_factor, **kwargs)

@@ -12,7 +12,7 @@ from ...ops import bbox2result, bbox2roi, bbox_mapping, multiclass_nms
 from ...registry import MODELS, TASK_UTILS
 from ..builder import build_model
 from .standard_roi_head import StandardRoIHead
-from .test_mixins import merge_aug_bboxes, merge_aug_masks
+from .test_mixins import merge_aug_bboxes, merge_aug_masks, split_bbox_pred
 
 
 @MODELS.register_module()
@@ -182,7 +182,7 @@ class CascadeRoIHead(StandardRoIHead):
             results = self._bbox_forward(i, x, rois, **forward_kwargs)
             rois_split = rois.split(per_img, 0)
             cls_scores = results["cls_score"].split(per_img, 0)
-            bbox_preds = results["bbox_pred"].split(per_img, 0)
+            bbox_preds = split_bbox_pred(self.bbox_head[i], results["bbox_pred"], per_img)
             ms_scores.append(cls_scores)
             if i < self.num_stages - 1:
                 refined = [self.bbox_head[i].regress_by_class(

@@ -25,6 +25,17 @@ def merge_aug_bboxes(aug_bboxes: list[Tensor], aug_scores: list[Tensor] | None,
     return bboxes, torch.stack(aug_scores).mean(dim=0)
 
 
+def split_bbox_pred(bbox_head: Any, bbox_pred: Any, per_img: tuple[int, ...]) -> tuple:
+    """A batch's box predictions split per image: a tensor by rows; other predictions (SABL's
+    ``(bucket_cls, bucket_offsets)`` pairs) by the head's ``bbox_pred_split``; ``None``
+    stays ``None`` for every image."""
+    if bbox_pred is None:
+        return (None,) * len(per_img)
+    if isinstance(bbox_pred, Tensor):
+        return bbox_pred.split(per_img, 0)
+    return bbox_head.bbox_pred_split(bbox_pred, per_img)
+
+
 class BBoxTestMixin:
     """``simple_test_bboxes`` and ``aug_test_bboxes`` for single-stage-box RoI heads."""
 
@@ -44,8 +55,7 @@ class BBoxTestMixin:
         per_img = tuple(len(p) for p in proposals)
         rois_split = rois.split(per_img, 0)
         cls_scores = results["cls_score"].split(per_img, 0)
-        bbox_preds = (results["bbox_pred"].split(per_img, 0) if results["bbox_pred"] is not None
-                      else (None,) * len(proposals))
+        bbox_preds = split_bbox_pred(self.bbox_head, results["bbox_pred"], per_img)
         det_bboxes, det_labels = [], []
         for i, meta in enumerate(img_metas):
             if rois_split[i].shape[0] == 0:

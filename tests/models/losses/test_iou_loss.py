@@ -1,11 +1,13 @@
-"""IoU, GIoU, DIoU and CIoU losses against hand-computed values; zero-weight shortcuts."""
+"""IoU, GIoU, DIoU, CIoU and Bounded IoU losses against hand-computed (Bounded IoU: MMDetection
+2.28.2-measured) values; zero-weight shortcuts."""
 
 import math
 
 import pytest
 import torch
 
-from detbox.models.losses import CIoULoss, DIoULoss, GIoULoss, IoULoss
+from detbox.models.losses import BoundedIoULoss, CIoULoss, DIoULoss, GIoULoss, IoULoss
+from detbox.models.losses.iou_loss import bounded_iou_loss
 from detbox.registry import MODELS
 
 SQUARE = torch.tensor([[0.0, 0.0, 10.0, 10.0]])
@@ -68,3 +70,39 @@ def test_zero_weight_shortcut():
     # IoULoss computes the element-wise loss for 'none'
     out = IoULoss(reduction="none")(pred, SHIFTED, torch.zeros(1))
     assert out.shape == (1,) and out.item() == 0.0
+
+
+# Bounded IoU: values printed by MMDetection 2.28.2's bounded_iou_loss / BoundedIoULoss for
+# these boxes (side venv)
+BIOU_PRED = torch.tensor([[0.0, 0.0, 10.0, 10.0], [5.0, 5.0, 25.0, 15.0], [2.0, 3.0, 8.0, 30.0]])
+BIOU_TARGET = torch.tensor([[0.0, 0.0, 20.0, 10.0], [4.0, 6.0, 24.0, 16.0],
+                            [0.0, 0.0, 10.0, 10.0]])
+BIOU_MMDET = [[0.5666777491569519, 2.5008297654949274e-08, 0.40002498030662537,
+               2.5008297654949274e-08],
+              [0.08267839252948761, 0.23338893055915833, 6.2371796616389474e-09,
+               2.5008297654949274e-08],
+              [2.5008297654949274e-08, 0.8999999761581421, 0.3000600039958954,
+               0.5296432971954346]]
+
+
+def test_bounded_iou_loss_equals_mmdetection():
+    out = bounded_iou_loss(BIOU_PRED, BIOU_TARGET, reduction="none")
+    assert out.shape == (3, 4)  # per coordinate: dx, dy, dw, dh
+    torch.testing.assert_close(out, torch.tensor(BIOU_MMDET), rtol=1e-5, atol=1e-9)
+    loss = BoundedIoULoss(beta=0.2, loss_weight=2.0)
+    weight = torch.tensor([[1.0, 1, 1, 1], [0, 0, 0, 0], [1, 1, 0, 0]])  # per coordinate
+    assert loss(BIOU_PRED, BIOU_TARGET, weight, avg_factor=3.0).item() == pytest.approx(
+        1.2444684505462646, rel=1e-6)
+    assert loss(BIOU_PRED, BIOU_TARGET).item() == pytest.approx(0.5020788311958313, rel=1e-6)
+    assert MODELS.build(dict(type="BoundedIoULoss")).beta == 0.2
+
+
+def test_bounded_iou_loss_gradient_and_zero_weights():
+    pred = BIOU_PRED.clone().requires_grad_(True)
+    target = BIOU_TARGET.clone().requires_grad_(True)
+    BoundedIoULoss()(pred, target).backward()
+    assert pred.grad.abs().sum() > 0
+    assert target.grad is None or target.grad.abs().sum() == 0  # no gradient into the target
+    out = BoundedIoULoss(reduction="none")(pred, BIOU_TARGET, torch.zeros(3, 4))
+    assert out.dim() == 0 and out.item() == 0.0 and out.requires_grad
+    assert bounded_iou_loss(BIOU_PRED, BIOU_PRED, reduction="sum").item() < 1e-5  # a perfect fit

@@ -1,5 +1,7 @@
 """Assigners: which prior (anchor, point) learns which ground-truth box."""
 
+from .approx_max_iou_assigner import ApproxMaxIoUAssigner
+from .ascend_max_iou_assigner import AscendMaxIoUAssigner
 from .assign_result import AssignResult
 from .atss_assigner import ATSSAssigner
 from .base_assigner import BaseAssigner
@@ -15,8 +17,8 @@ from .task_aligned_assigner import TaskAlignedAssigner
 from .uniform_assigner import UniformAssigner
 
 __all__ = [
-    "AssignResult", "ATSSAssigner", "BaseAssigner", "CenterRegionAssigner",
-    "GaussianMixture1D", "GridAssigner", "HungarianAssigner", "BboxOverlaps2D",
-    "MaxIoUAssigner", "PointAssigner", "SimOTAAssigner", "TaskAlignedAssigner",
-    "UniformAssigner",
+    "ApproxMaxIoUAssigner", "AscendMaxIoUAssigner", "AssignResult", "ATSSAssigner",
+    "BaseAssigner", "CenterRegionAssigner", "GaussianMixture1D", "GridAssigner",
+    "HungarianAssigner", "BboxOverlaps2D", "MaxIoUAssigner", "PointAssigner", "SimOTAAssigner",
+    "TaskAlignedAssigner", "UniformAssigner",
 ]

@@ -105,6 +105,21 @@ class MaxIoUAssigner(BaseAssigner):
                 gt_labels = gt_labels.cpu()
 
         overlaps = self.iou_calculator(gt_bboxes, bboxes)  # [K, N]
+        self._ignore_covered(overlaps, bboxes, gt_bboxes_ignore)
+        result = self.assign_wrt_overlaps(overlaps, gt_labels)
+        if assign_on_cpu:
+            result.gt_inds = result.gt_inds.to(device)
+            result.max_overlaps = result.max_overlaps.to(device)
+            if result.labels is not None:
+                result.labels = result.labels.to(device)
+        return result
+
+    def _ignore_covered(self, overlaps: Tensor, bboxes: Tensor,
+                        gt_bboxes_ignore: Tensor | None) -> None:
+        """Step 1 (in place): boxes covered by an ignore region get IoU -1 with every gt.
+
+        ``overlaps: Tensor[K, N]``, ``bboxes: Tensor[N, 4]``, ``gt_bboxes_ignore: Tensor[L, 4]``.
+        """
         if (self.ignore_iof_thr > 0 and gt_bboxes_ignore is not None
                 and gt_bboxes_ignore.numel() > 0 and bboxes.numel() > 0):
             if self.ignore_wrt_candidates:
@@ -114,14 +129,6 @@ class MaxIoUAssigner(BaseAssigner):
                 ignore_overlaps = self.iou_calculator(gt_bboxes_ignore, bboxes, mode="iof")
                 ignore_max_overlaps, _ = ignore_overlaps.max(dim=0)
             overlaps[:, ignore_max_overlaps > self.ignore_iof_thr] = -1
-
-        result = self.assign_wrt_overlaps(overlaps, gt_labels)
-        if assign_on_cpu:
-            result.gt_inds = result.gt_inds.to(device)
-            result.max_overlaps = result.max_overlaps.to(device)
-            if result.labels is not None:
-                result.labels = result.labels.to(device)
-        return result
 
     def assign_wrt_overlaps(self, overlaps: Tensor,
                             gt_labels: Tensor | None = None) -> AssignResult:

@@ -1,0 +1,46 @@
+# A small LAD for tests and CPU experiments: ResNet-18 student and teacher with 64-channel FPNs
+# and heads at 256 px (fp16 of the base config: bfloat16 autocast on CPU). Set teacher_ckpt to
+# a checkpoint of a PAA with this teacher's layout (keys backbone.*, neck.*, bbox_head.*);
+# with None the teacher keeps its initial weights.
+_base_ = './lad_r50_paa_r101_fpn_coco_1x.py'
+model = dict(
+    backbone=dict(depth=18, init_cfg=None),
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
+    bbox_head=dict(in_channels=64, feat_channels=64, stacked_convs=2),
+    teacher_ckpt=None,
+    teacher_backbone=dict(depth=18),
+    teacher_neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
+    teacher_bbox_head=dict(in_channels=64, feat_channels=64, stacked_convs=2))
+img_norm_cfg = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', img_scale=(256, 192), keep_ratio=True),
+    dict(type='RandomFlip', flip_ratio=0.5),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='Pad', size_divisor=32),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels']),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='MultiScaleFlipAug',
+        img_scale=(256, 192),
+        flip=False,
+        transforms=[
+            dict(type='Resize', keep_ratio=True),
+            dict(type='RandomFlip'),
+            dict(type='Normalize', **img_norm_cfg),
+            dict(type='Pad', size_divisor=32),
+            dict(type='ImageToTensor', keys=['img']),
+            dict(type='Collect', keys=['img']),
+        ])
+]
+data = dict(
+    samples_per_gpu=2,
+    workers_per_gpu=2,
+    train=dict(pipeline=train_pipeline),
+    val=dict(pipeline=test_pipeline),
+    test=dict(pipeline=test_pipeline))
