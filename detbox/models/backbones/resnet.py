@@ -329,15 +329,15 @@ class ResNet(BaseModule):
         self.norm_cfg = norm_cfg
         self.with_cp = with_cp
         self.norm_eval = norm_eval
-        # One private copy shared by all stages: the blocks take ``fallback_on_stride`` out of
-        # it as MMDetection's do (MMDetection pops it from the config itself).
-        self.dcn = None if dcn is None else dict(dcn)
-        self.stage_with_dcn = stage_with_dcn
         if dcn is not None:
             _check(isinstance(dcn, dict), f"dcn must be a dict or None, got {dcn!r}")
             _check(len(stage_with_dcn) == num_stages,
                    f"stage_with_dcn {tuple(stage_with_dcn)} needs one entry per stage "
                    f"({num_stages})")
+        # One private copy shared by all stages: the blocks take ``fallback_on_stride`` out of
+        # it as MMDetection's do (MMDetection pops it from the config itself).
+        self.dcn = None if dcn is None else dict(dcn)
+        self.stage_with_dcn = stage_with_dcn
         self.plugins = plugins
         self.block, stage_blocks = self.arch_settings[depth]
         self.stage_blocks = stage_blocks[:num_stages]
