@@ -14,6 +14,10 @@ __all__ = ["nms", "batched_nms", "soft_nms", "roi_align"]  # + the lazy names of
 # name -> modules of detbox where it may live (the first that has it wins).
 _WHERE: dict[str, tuple[str, ...]] = {
     "RoIAlign": ("detbox.models.roi_heads.roi_extractors.roi_layers",),
+    "DeformRoIPool": ("detbox.models.roi_heads.roi_extractors.deform_roi_pool",),
+    "DeformRoIPoolPack": ("detbox.models.roi_heads.roi_extractors.deform_roi_pool",),
+    "ModulatedDeformRoIPoolPack": ("detbox.models.roi_heads.roi_extractors.deform_roi_pool",),
+    "deform_roi_pool": ("detbox.models.roi_heads.roi_extractors.deform_roi_pool",),
     "ModulatedDeformConv2d": ("detbox.models.layers",),
     "ModulatedDeformConv2dPack": ("detbox.models.layers",),
     "modulated_deform_conv2d": ("detbox.models.layers",),

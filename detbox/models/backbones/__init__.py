@@ -6,6 +6,7 @@ from .darknet import Darknet
 from .hourglass import HourglassNet
 from .mobilenet_v2 import MobileNetV2
 from .pvt import PyramidVisionTransformer, PyramidVisionTransformerV2
+from .res2net import Res2Net
 from .resnet import BasicBlock, Bottleneck, ResNet, ResNetV1d
 from .resnext import ResNeXt
 from .ssd_vgg import SSDVGG
@@ -14,5 +15,5 @@ from .swin import SwinTransformer
 __all__ = [
     "ConvNeXt", "CSPDarknet", "HourglassNet", "MobileNetV2", "PyramidVisionTransformer",
     "PyramidVisionTransformerV2", "BasicBlock", "Bottleneck", "ResNet", "ResNetV1d", "ResNeXt",
-    "SwinTransformer", "SSDVGG", "Darknet",
+    "SwinTransformer", "SSDVGG", "Darknet", "Res2Net",
 ]

@@ -35,12 +35,7 @@ def _check(condition: bool, message: str) -> None:
         raise AssertionError(message)
 
 
-def _reject_unsupported(owner: str, dcn: Any, plugins: Any) -> None:
-    if dcn is not None:
-        raise NotImplementedError(
-            f"{owner}: dcn={dcn!r} is not supported; deformable convolution needs compiled "
-            f"mmcv ops, which detbox does not have. Remove 'dcn' and 'stage_with_dcn' from "
-            f"the backbone config.")
+def _reject_plugins(owner: str, plugins: Any) -> None:
     if plugins is not None:
         raise NotImplementedError(
             f"{owner}: plugins are not supported (GeneralizedAttention, NonLocal2d, "
@@ -75,7 +70,10 @@ class BasicBlock(BaseModule):
                  plugins: list | None = None,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg)
-        _reject_unsupported(type(self).__name__, dcn, plugins)
+        _check(dcn is None, f"{type(self).__name__} has no deformable conv (MMDetection: 'Not "
+               f"implemented yet.'), got dcn={dcn!r}; use a Bottleneck ResNet (depth >= 50) "
+               f"or set stage_with_dcn to all False")
+        _reject_plugins(type(self).__name__, plugins)
         self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
         self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 3, stride=stride,
@@ -115,6 +113,12 @@ class Bottleneck(BaseModule):
     With ``style='pytorch'`` the stride is on the 3x3 conv (torchvision, "v1.5"); with
     ``'caffe'`` it is on the first 1x1 conv (the original ResNet and Detectron's weights).
     Submodules: conv1, bn1, conv2, bn2, conv3, bn3, relu, downsample.
+
+    With ``dcn=dict(type='DCN' | 'DCNv2', deform_groups=G)`` the 3x3 conv2 is that deformable
+    conv (``conv2.weight``, ``conv2.conv_offset.weight`` / ``.bias``, no ``conv2.bias``).
+    ``fallback_on_stride=True`` in it keeps a plain conv2 instead. As in MMDetection, the key is
+    *taken out* of the ``dcn`` dict by the block that reads it, so of blocks sharing one dict
+    (a ResNet's stages share a copy) only the first built falls back; the others get the DCN.
     """
 
     expansion = 4
@@ -134,7 +138,8 @@ class Bottleneck(BaseModule):
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg)
         _check(style in ("pytorch", "caffe"), f"style must be 'pytorch' or 'caffe', got {style!r}")
-        _reject_unsupported(type(self).__name__, dcn, plugins)
+        _check(dcn is None or isinstance(dcn, dict), f"dcn must be a dict or None, got {dcn!r}")
+        _reject_plugins(type(self).__name__, plugins)
         self.inplanes = inplanes
         self.planes = planes
         self.stride = stride
@@ -144,11 +149,32 @@ class Bottleneck(BaseModule):
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
         self.dcn = dcn
-        self.with_dcn = False
+        self.with_dcn = dcn is not None
         self.plugins = plugins
         self.with_plugins = False
         self.conv1_stride, self.conv2_stride = (1, stride) if style == "pytorch" else (stride, 1)
+        self._build_layers()
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
 
+    def _conv2_cfg(self) -> dict | None:
+        """The conv config of the 3x3 conv(s): ``dcn`` (taking ``fallback_on_stride`` out of
+        it), or ``conv_cfg`` when there is no dcn or it falls back."""
+        if not self.with_dcn:
+            return self.conv_cfg
+        if self._take_fallback_on_stride():
+            return self.conv_cfg
+        _check(self.conv_cfg is None, f"conv_cfg must be None for DCN, got {self.conv_cfg!r}")
+        return self.dcn
+
+    def _take_fallback_on_stride(self) -> bool:
+        """Pop ``fallback_on_stride`` from ``dcn`` (see the class docstring)."""
+        return bool(self.dcn.pop("fallback_on_stride", False))
+
+    def _build_layers(self) -> None:
+        """conv1, norm1, conv2, norm2, conv3, norm3."""
+        inplanes, planes, dilation = self.inplanes, self.planes, self.dilation
+        conv_cfg, norm_cfg = self.conv_cfg, self.norm_cfg
         width, groups = self._width_and_groups()
         out_channels = planes * self.expansion
         self.norm1_name, norm1 = build_norm_layer(norm_cfg, width, postfix=1)
@@ -157,14 +183,12 @@ class Bottleneck(BaseModule):
         self.conv1 = build_conv_layer(conv_cfg, inplanes, width, kernel_size=1,
                                       stride=self.conv1_stride, bias=False)
         self.add_module(self.norm1_name, norm1)
-        self.conv2 = build_conv_layer(conv_cfg, width, width, kernel_size=3,
+        self.conv2 = build_conv_layer(self._conv2_cfg(), width, width, kernel_size=3,
                                       stride=self.conv2_stride, padding=dilation,
                                       dilation=dilation, groups=groups, bias=False)
         self.add_module(self.norm2_name, norm2)
         self.conv3 = build_conv_layer(conv_cfg, width, out_channels, kernel_size=1, bias=False)
         self.add_module(self.norm3_name, norm3)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
 
     def _width_and_groups(self) -> tuple[int, int]:
         """Channels of the 3x3 conv and its groups (ResNeXt widens and groups it)."""
@@ -215,8 +239,9 @@ class ResNet(BaseModule):
         conv_cfg: conv layer config.
         norm_cfg: norm layer config; ``requires_grad=False`` freezes every norm's affine.
         norm_eval: keep batch norms in eval mode (frozen statistics) while training.
-        dcn: deformable convolution config; not supported (raises).
-        stage_with_dcn: stages that would use ``dcn``.
+        dcn: deformable conv config for the blocks' 3x3 conv2, e.g. ``dict(type='DCNv2',
+            deform_groups=1, fallback_on_stride=False)`` (Bottleneck blocks only).
+        stage_with_dcn: per stage, whether its blocks use ``dcn`` (one entry per stage).
         plugins: extra blocks inside the residual blocks; not supported (raises).
         with_cp: activation checkpointing in the blocks (less memory, slower).
         zero_init_residual: zero the last norm of each block in the default init (the
@@ -260,7 +285,7 @@ class ResNet(BaseModule):
         if depth not in self.arch_settings:
             raise KeyError(f"invalid depth {depth} for {type(self).__name__}; choose from "
                            f"{sorted(self.arch_settings)}")
-        _reject_unsupported(type(self).__name__, dcn, plugins)
+        _reject_plugins(type(self).__name__, plugins)
         self.zero_init_residual = zero_init_residual
         _check(not (init_cfg and pretrained),
                "init_cfg and pretrained cannot be specified at the same time")
@@ -304,7 +329,14 @@ class ResNet(BaseModule):
         self.norm_cfg = norm_cfg
         self.with_cp = with_cp
         self.norm_eval = norm_eval
-        self.dcn = dcn
+        if dcn is not None:
+            _check(isinstance(dcn, dict), f"dcn must be a dict or None, got {dcn!r}")
+            _check(len(stage_with_dcn) == num_stages,
+                   f"stage_with_dcn {tuple(stage_with_dcn)} needs one entry per stage "
+                   f"({num_stages})")
+        # One private copy shared by all stages: the blocks take ``fallback_on_stride`` out of
+        # it as MMDetection's do (MMDetection pops it from the config itself).
+        self.dcn = None if dcn is None else dict(dcn)
         self.stage_with_dcn = stage_with_dcn
         self.plugins = plugins
         self.block, stage_blocks = self.arch_settings[depth]
@@ -318,7 +350,8 @@ class ResNet(BaseModule):
             res_layer = self.make_res_layer(
                 block=self.block, inplanes=self.inplanes, planes=planes, num_blocks=num_blocks,
                 stride=strides[i], dilation=dilations[i], style=style, avg_down=avg_down,
-                with_cp=with_cp, conv_cfg=conv_cfg, norm_cfg=norm_cfg, dcn=None, plugins=None,
+                with_cp=with_cp, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                dcn=self.dcn if stage_with_dcn[i] else None, plugins=None,
                 init_cfg=block_init_cfg)
             self.inplanes = planes * self.block.expansion
             layer_name = f"layer{i + 1}"

@@ -1,7 +1,8 @@
 """ResNeXt backbones (``type='ResNeXt'``): ResNet with grouped, widened 3x3 convs.
 
 A 32x4d stage with ``planes`` has a 3x3 conv of ``floor(planes * 4 / 64) * 32`` channels in
-32 groups, so ResNeXt-101 32x4d's ``layer1.0.conv2.weight`` is ``(128, 4, 3, 3)``.
+32 groups, so ResNeXt-101 32x4d's ``layer1.0.conv2.weight`` is ``(128, 4, 3, 3)``. With
+``dcn=`` that grouped conv2 is the deformable conv (``groups`` kept).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class Bottleneck(_Bottleneck):
         self.base_width = base_width
         self.base_channels = base_channels
         super().__init__(inplanes, planes, **kwargs)
+
+    def _take_fallback_on_stride(self) -> bool:
+        # MMDetection's ResNeXt block builds conv2 twice: ResNet's ``__init__`` pops the key,
+        # then its own pops it again and finds it gone. So its conv2 never falls back.
+        super()._take_fallback_on_stride()
+        return False
 
     def _width_and_groups(self) -> tuple[int, int]:
         if self.groups == 1:

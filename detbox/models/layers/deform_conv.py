@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from typing import Union
 
 import torch
@@ -32,6 +33,19 @@ from detbox.registry import LAYERS
 __all__ = ["DeformConv2d", "DeformConv2dPack", "deform_conv2d", "conv_output_size"]
 
 IntPair = Union[int, tuple[int, int]]
+
+
+def resolve_deform_groups(owner: str, deform_groups: int, deformable_groups: int | None) -> int:
+    """``deform_groups``, or mmcv's deprecated spelling ``deformable_groups`` (with mmcv's
+    deprecation warning; MMDetection configs such as TOOD's ``dconv`` ones still use it)."""
+    if deformable_groups is None:
+        return deform_groups
+    if deform_groups not in (1, deformable_groups):
+        raise ValueError(f"{owner}: got deform_groups={deform_groups} and the deprecated "
+                         f"deformable_groups={deformable_groups}; give only deform_groups")
+    warnings.warn(f'"deformable_groups" is deprecated in `{owner}`, please use '
+                  f'"deform_groups" instead', DeprecationWarning, stacklevel=3)
+    return deformable_groups
 
 
 def conv_output_size(in_size: tuple[int, int], kernel_size: tuple[int, int],
@@ -98,13 +112,15 @@ class DeformConv2d(nn.Module):
         deform_groups: offset groups (each has its own offsets).
         bias: must be ``False`` (mmcv has no bias here).
         im2col_step: accepted for mmcv's signature.
+        deformable_groups: mmcv's deprecated name of ``deform_groups``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1,
                  groups: int = 1, deform_groups: int = 1, bias: bool = False,
-                 im2col_step: int = 32) -> None:
+                 im2col_step: int = 32, *, deformable_groups: int | None = None) -> None:
         super().__init__()
+        deform_groups = resolve_deform_groups("DeformConv2d", deform_groups, deformable_groups)
         if bias:
             raise ValueError(f"bias={bias} is not supported in DeformConv2d (as in mmcv)")
         if in_channels % groups or out_channels % groups:

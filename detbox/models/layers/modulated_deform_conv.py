@@ -29,7 +29,7 @@ from torchvision.ops import deform_conv2d
 
 from detbox.registry import LAYERS
 
-from .deform_conv import conv_output_size
+from .deform_conv import conv_output_size, resolve_deform_groups
 
 __all__ = ["ModulatedDeformConv2d", "ModulatedDeformConv2dPack", "modulated_deform_conv2d"]
 
@@ -95,12 +95,16 @@ class ModulatedDeformConv2d(nn.Module):
         groups: conv groups.
         deform_groups: offset groups (each has its own offsets and mask).
         bias: learn a bias.
+        deformable_groups: mmcv's deprecated name of ``deform_groups``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
                  stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1,
-                 groups: int = 1, deform_groups: int = 1, bias: bool | str = True) -> None:
+                 groups: int = 1, deform_groups: int = 1, bias: bool | str = True, *,
+                 deformable_groups: int | None = None) -> None:
         super().__init__()
+        deform_groups = resolve_deform_groups("ModulatedDeformConv2d", deform_groups,
+                                              deformable_groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must "
                              f"be divisible by groups {groups}")

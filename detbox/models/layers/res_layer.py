@@ -33,6 +33,8 @@ class ResLayer(Sequential):
         norm_cfg: norm layer config.
         downsample_first: put the stride and the shortcut conv in the first block (ResNet)
             rather than the last (Hourglass).
+        first_block_kwargs: extra arguments of the block that gets the stride (Res2Net's
+            ``stage_type='stage'``).
         **kwargs: passed to every block (``style``, ``with_cp``, ``dilation``, ...).
     """
 
@@ -46,6 +48,7 @@ class ResLayer(Sequential):
                  conv_cfg: dict | None = None,
                  norm_cfg: dict | None = dict(type="BN"),  # noqa: B006 (never mutated)
                  downsample_first: bool = True,
+                 first_block_kwargs: dict | None = None,
                  **kwargs: Any) -> None:
         self.block = block
         out_channels = planes * block.expansion
@@ -63,15 +66,16 @@ class ResLayer(Sequential):
             downsample = nn.Sequential(*layers)
 
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, **kwargs)
+        first = dict(common, **(first_block_kwargs or {}))
         blocks = []
         if downsample_first:
             blocks.append(block(inplanes=inplanes, planes=planes, stride=stride,
-                                downsample=downsample, **common))
+                                downsample=downsample, **first))
             for _ in range(1, num_blocks):
                 blocks.append(block(inplanes=out_channels, planes=planes, stride=1, **common))
         else:  # downsample_first=False is for HourglassModule
             for _ in range(num_blocks - 1):
                 blocks.append(block(inplanes=inplanes, planes=inplanes, stride=1, **common))
             blocks.append(block(inplanes=inplanes, planes=planes, stride=stride,
-                                downsample=downsample, **common))
+                                downsample=downsample, **first))
         super().__init__(*blocks)

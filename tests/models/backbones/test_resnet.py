@@ -178,9 +178,16 @@ def test_default_init_zeroes_last_norm_of_blocks():
 
 
 def test_unsupported_and_invalid_arguments():
-    with pytest.raises(NotImplementedError, match="dcn.*not supported"):
-        ResNet(50, dcn=dict(type="DCNv2", deform_groups=1),
+    with pytest.raises(AssertionError, match="BasicBlock has no deformable conv"):
+        ResNet(18, dcn=dict(type="DCNv2", deform_groups=1),
                stage_with_dcn=(False, True, True, True))
+    with pytest.raises(AssertionError, match="dcn must be a dict or None, got 'DCN'"):
+        ResNet(50, dcn="DCN", stage_with_dcn=(False, True, True, True))
+    with pytest.raises(AssertionError, match="stage_with_dcn .* one entry per stage"):
+        ResNet(50, dcn=dict(type="DCN"), stage_with_dcn=(False, True))
+    with pytest.raises(AssertionError, match="conv_cfg must be None for DCN"):
+        ResNet(50, conv_cfg=dict(type="ConvWS"), dcn=dict(type="DCN"),
+               stage_with_dcn=(False, False, False, True))
     with pytest.raises(NotImplementedError, match="plugins"):
         ResNet(50, plugins=[dict(cfg=dict(type="ContextBlock"), position="after_conv3")])
     with pytest.raises(KeyError, match="invalid depth 42"):

@@ -15,35 +15,20 @@ from tests.models.layout_utils import assert_same_layout, build_config_model, lo
 
 MANIFEST = load_manifests("ld")
 NO_TEACHER_WEIGHTS = {"model.teacher_ckpt": None}
-# config -> (exception type, text of its message) that our build raises today
-PENDING: dict[str, tuple[type, str]] = {
-    # the teacher (configs/gfl/gfl_r101_fpn_dconv_c3-c5_mstrain_2x_coco.py) has DCN in its
-    # ResNet (dcn=, stage_with_dcn=): being added by another open task (issue 12)
-    "ld/ld_r101_gflv1_r101dcn_fpn_coco_2x.py": (NotImplementedError, "ResNet: dcn="),
-}
 
 
 def test_manifest_covers_the_folder():
     assert len(MANIFEST) == 4 and all(rel.startswith("ld/") for rel in MANIFEST)
     assert all("keys" in entry for entry in MANIFEST.values())  # MMDetection built them all
-    assert set(PENDING) <= set(MANIFEST)
 
 
-@pytest.mark.parametrize("rel", sorted(set(MANIFEST) - set(PENDING)))
+@pytest.mark.parametrize("rel", sorted(MANIFEST))  # the DCN-teacher one included
 def test_state_dict_layout_equals_mmdetection(rel, monkeypatch):
     monkeypatch.chdir(REPO)
     model = build_config_model(rel, options=NO_TEACHER_WEIGHTS)
     assert_same_layout(model, MANIFEST[rel], rel)
     assert not any(k.startswith("teacher") for k in model.state_dict())
     assert type(model.teacher_model).__name__ == "GFL"
-
-
-@pytest.mark.parametrize("rel", sorted(PENDING))
-def test_pending_configs_still_fail_as_listed(rel, monkeypatch):
-    monkeypatch.chdir(REPO)
-    error, text = PENDING[rel]
-    with pytest.raises(error, match=text):
-        build_config_model(rel, options=NO_TEACHER_WEIGHTS)
 
 
 def test_the_teacher_checkpoint_url_is_not_downloaded_offline(monkeypatch, tmp_path):

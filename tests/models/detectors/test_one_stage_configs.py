@@ -40,7 +40,8 @@ def model_groups():
 
 
 def test_all_configs_are_listed():
-    assert len(CONFIGS) == 26  # incl. ascend_retinanet_r18 and retinanet_r50_caffe (GA base)
+    # incl. ascend_retinanet_r18, retinanet_r50_caffe (GA base) and the DCN-backbone FCOS
+    assert len(CONFIGS) == 27
     assert len(TINY) == 4
     for name in ("retinanet/retinanet_mobilenetv2_fpn_1x_coco.py",
                  "atss/atss_mobilenetv2_bifpn_1x_coco.py",

@@ -2,11 +2,8 @@
 
 ``tests/data/mmdet_layouts/reppoints.json.gz`` was recorded with real MMDetection
 (``make_manifests.py reppoints 'reppoints/*.py'``): every config of MMDetection's
-``configs/reppoints/``.
-
-The two ``*_dconv_c3-c5_*`` configs put deformable convolutions in the ResNet / ResNeXt
-backbone (``dcn=dict(type='DCN')``), which belongs to another open issue: they are pending
-and the test asserts they still fail with our clear error.
+``configs/reppoints/``, the two ``*_dconv_c3-c5_*`` ones with deformable convolutions in the
+ResNet / ResNeXt backbone (``dcn=dict(type='DCN')``) included.
 """
 
 import pytest
@@ -14,8 +11,6 @@ import pytest
 from tests.models.layout_utils import assert_same_layout, build_config_model, load_manifests
 
 MANIFEST = load_manifests("reppoints")
-PENDING = {rel: "DCN in the ResNet/ResNeXt backbone belongs to another open issue"
-           for rel in MANIFEST if "_dconv_" in rel}
 
 
 def test_manifest_covers_the_folder():
@@ -23,13 +18,6 @@ def test_manifest_covers_the_folder():
     assert all("keys" in entry for entry in MANIFEST.values())  # MMDetection built them all
 
 
-@pytest.mark.parametrize("rel", sorted(set(MANIFEST) - set(PENDING)))
+@pytest.mark.parametrize("rel", sorted(MANIFEST))
 def test_state_dict_layout_equals_mmdetection(rel):
     assert_same_layout(build_config_model(rel), MANIFEST[rel], rel)
-
-
-@pytest.mark.parametrize("rel", sorted(PENDING))
-def test_pending_dcn_backbone_configs_fail_clearly(rel):
-    assert "keys" in MANIFEST[rel]  # MMDetection builds them
-    with pytest.raises(NotImplementedError, match="dcn=.* is not supported"):
-        build_config_model(rel)
