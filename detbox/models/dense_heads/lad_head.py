@@ -17,33 +17,16 @@ Test time is PAA's (score voting included).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from ...ops import bbox_overlaps
 from ...registry import MODELS
-from ..utils import force_fp32, multi_apply
-from .paa_head import PAAHead
-from .yolof_head import levels_to_images
+from ..utils import force_fp32
+from .paa_head import LabelAssignment, PAAHead
 
 __all__ = ["LADHead", "LabelAssignment"]
-
-
-class LabelAssignment(NamedTuple):
-    """The teacher's assignment over the batch's anchors (images concatenated, ``A`` in all).
-
-    MMDetection passes it as a plain 7-tuple in this order.
-    """
-
-    labels: Tensor  # [A] class index, num_classes for background
-    labels_weight: Tensor  # [A]
-    bboxes_target: Tensor  # [A, 4] xyxy
-    bboxes_weight: list  # per image [A_i, 4] (before the re-assignment; unused by the loss)
-    pos_inds_flatten: Tensor  # [P] indices of the positives in A
-    pos_anchors: Tensor | None  # [P, 4], None without positives
-    num_pos: int
 
 
 @MODELS.register_module()
@@ -58,27 +41,8 @@ class LADHead(PAAHead):
                              gt_bboxes_ignore: list[Tensor] | None = None) -> LabelAssignment:
         """PAA's assignment from these (the teacher's) outputs, per level
         ``[B, C, H, W]``, ``[B, 4, H, W]``, ``[B, 1, H, W]``; see :class:`LabelAssignment`."""
-        anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
-                                                     gt_bboxes_ignore)
-        labels, labels_weight, bboxes_target, bboxes_weight, pos_inds, pos_gt_index = targets
-        cls_scores = [s.reshape(-1, self.cls_out_channels) for s in levels_to_images(cls_scores)]
-        bbox_preds = [p.reshape(-1, 4) for p in levels_to_images(bbox_preds)]
-        pos_losses_list, = multi_apply(self.get_pos_loss, anchor_list, cls_scores, bbox_preds,
-                                       labels, labels_weight, bboxes_target, bboxes_weight,
-                                       pos_inds)
-        with torch.no_grad():
-            labels, labels_weight, _, num_pos = multi_apply(
-                self.paa_reassign, pos_losses_list, labels, labels_weight, bboxes_weight,
-                pos_inds, pos_gt_index, anchor_list)
-            num_pos = sum(num_pos)
-        labels = torch.cat(labels, 0).view(-1)
-        flat_anchors = torch.cat([torch.cat(item, 0) for item in anchor_list])
-        labels_weight = torch.cat(labels_weight, 0).view(-1)
-        bboxes_target = torch.cat(bboxes_target, 0).view(-1, 4)
-        pos_flat = ((labels >= 0) & (labels < self.num_classes)).nonzero().reshape(-1)
-        pos_anchors = flat_anchors[pos_flat] if num_pos else None
-        return LabelAssignment(labels, labels_weight, bboxes_target, bboxes_weight, pos_flat,
-                               pos_anchors, num_pos)
+        return self.paa_assignment(cls_scores, bbox_preds, gt_bboxes, gt_labels, img_metas,
+                                   gt_bboxes_ignore)
 
     def forward_train(self, x: tuple[Tensor, ...], label_assignment_results: tuple,
                       img_metas: list[dict], gt_bboxes: list[Tensor],
@@ -107,22 +71,6 @@ class LADHead(PAAHead):
                     [s.detach() for s in cls_scores], [p.detach() for p in bbox_preds],
                     [p.detach() for p in iou_preds], gt_bboxes, gt_labels, img_metas,
                     gt_bboxes_ignore)
-        (labels, labels_weight, bboxes_target, _, pos_flat, pos_anchors,
-         num_pos) = label_assignment_results
-        cls_scores = torch.cat([s.reshape(-1, self.cls_out_channels)
-                                for s in levels_to_images(cls_scores)], 0)
-        bbox_preds = torch.cat([p.reshape(-1, 4) for p in levels_to_images(bbox_preds)], 0)
-        iou_preds = torch.cat([p.reshape(-1, 1) for p in levels_to_images(iou_preds)], 0)
-        losses_cls = self.loss_cls(cls_scores, labels, labels_weight,
-                                   avg_factor=max(num_pos, len(img_metas)))
-        if num_pos:
-            pos_bbox_pred = self.bbox_coder.decode(pos_anchors, bbox_preds[pos_flat])
-            pos_bbox_target = bboxes_target[pos_flat]
-            iou_target = bbox_overlaps(pos_bbox_pred.detach(), pos_bbox_target, is_aligned=True)
-            losses_iou = self.loss_centerness(iou_preds[pos_flat], iou_target.unsqueeze(-1),
-                                              avg_factor=num_pos)
-            losses_bbox = self.loss_bbox(pos_bbox_pred, pos_bbox_target, avg_factor=num_pos)
-        else:
-            losses_iou = iou_preds.sum() * 0
-            losses_bbox = bbox_preds.sum() * 0
-        return dict(loss_cls=losses_cls, loss_bbox=losses_bbox, loss_iou=losses_iou)
+        return self.losses_of_assignment(cls_scores, bbox_preds, iou_preds,
+                                         label_assignment_results, len(img_metas),
+                                         iou_weighted_bbox=False)

@@ -17,7 +17,7 @@ the average of the candidates of its class around it, weighted by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -32,9 +32,24 @@ from .atss_head import ATSSHead
 from .base_dense_head import BaseDenseHead
 from .yolof_head import levels_to_images
 
-__all__ = ["PAAHead"]
+__all__ = ["LabelAssignment", "PAAHead"]
 
 EPS = 1e-12
+
+
+class LabelAssignment(NamedTuple):
+    """PAA's assignment over the batch's anchors (images concatenated, ``A`` in all).
+
+    MMDetection's LAD passes it as a plain 7-tuple in this order.
+    """
+
+    labels: Tensor  # [A] class index, num_classes for background
+    labels_weight: Tensor  # [A]
+    bboxes_target: Tensor  # [A, 4] xyxy
+    bboxes_weight: list  # per image [A_i, 4] (before the re-assignment; unused by the loss)
+    pos_inds_flatten: Tensor  # [P] indices of the positives in A
+    pos_anchors: Tensor | None  # [P, 4], None without positives
+    num_pos: int
 
 
 @MODELS.register_module()
@@ -60,12 +75,21 @@ class PAAHead(ATSSHead):
              gt_bboxes: list[Tensor], gt_labels: list[Tensor], img_metas: list[dict],
              gt_bboxes_ignore: list[Tensor] | None = None) -> dict:
         """``dict(loss_cls, loss_bbox, loss_iou)`` after the re-assignment."""
+        assignment = self.paa_assignment(cls_scores, bbox_preds, gt_bboxes, gt_labels,
+                                         img_metas, gt_bboxes_ignore)
+        return self.losses_of_assignment(cls_scores, bbox_preds, iou_preds, assignment,
+                                         len(img_metas), iou_weighted_bbox=True)
+
+    def paa_assignment(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
+                       gt_bboxes: list[Tensor], gt_labels: list[Tensor], img_metas: list[dict],
+                       gt_bboxes_ignore: list[Tensor] | None = None) -> LabelAssignment:
+        """PAA's assignment of the anchors from these outputs (per level ``[B, C, H, W]``,
+        ``[B, 4, H, W]``): MaxIoU candidates, their losses, the mixture's re-assignment."""
         anchor_list, targets = self.get_loss_targets(cls_scores, gt_bboxes, gt_labels, img_metas,
                                                      gt_bboxes_ignore)
         labels, labels_weight, bboxes_target, bboxes_weight, pos_inds, pos_gt_index = targets
         cls_scores = [s.reshape(-1, self.cls_out_channels) for s in levels_to_images(cls_scores)]
         bbox_preds = [p.reshape(-1, 4) for p in levels_to_images(bbox_preds)]
-        iou_preds = [p.reshape(-1, 1) for p in levels_to_images(iou_preds)]
         pos_losses_list, = multi_apply(self.get_pos_loss, anchor_list, cls_scores, bbox_preds,
                                        labels, labels_weight, bboxes_target, bboxes_weight,
                                        pos_inds)
@@ -74,24 +98,42 @@ class PAAHead(ATSSHead):
                 self.paa_reassign, pos_losses_list, labels, labels_weight, bboxes_weight,
                 pos_inds, pos_gt_index, anchor_list)
             num_pos = sum(num_pos)
-        cls_scores = torch.cat(cls_scores, 0)
-        bbox_preds = torch.cat(bbox_preds, 0)
-        iou_preds = torch.cat(iou_preds, 0)
         labels = torch.cat(labels, 0).view(-1)
         flat_anchors = torch.cat([torch.cat(item, 0) for item in anchor_list])
         labels_weight = torch.cat(labels_weight, 0).view(-1)
         bboxes_target = torch.cat(bboxes_target, 0).view(-1, 4)
         pos_flat = ((labels >= 0) & (labels < self.num_classes)).nonzero().reshape(-1)
+        pos_anchors = flat_anchors[pos_flat] if num_pos else None
+        return LabelAssignment(labels, labels_weight, bboxes_target, bboxes_weight, pos_flat,
+                               pos_anchors, num_pos)
+
+    def losses_of_assignment(self, cls_scores: list[Tensor], bbox_preds: list[Tensor],
+                             iou_preds: list[Tensor], assignment: tuple, num_imgs: int,
+                             iou_weighted_bbox: bool) -> dict:
+        """``dict(loss_cls, loss_bbox, loss_iou)`` of the outputs under ``assignment`` (a
+        :class:`LabelAssignment` or MMDetection's 7-tuple). ``iou_weighted_bbox``: PAA weights
+        the GIoU terms by the IoU of the decoded positives and averages over the IoU sum; LAD
+        averages over the positives."""
+        (labels, labels_weight, bboxes_target, _, pos_flat, pos_anchors,
+         num_pos) = assignment
+        cls_scores = torch.cat([s.reshape(-1, self.cls_out_channels)
+                                for s in levels_to_images(cls_scores)], 0)
+        bbox_preds = torch.cat([p.reshape(-1, 4) for p in levels_to_images(bbox_preds)], 0)
+        iou_preds = torch.cat([p.reshape(-1, 1) for p in levels_to_images(iou_preds)], 0)
         losses_cls = self.loss_cls(cls_scores, labels, labels_weight,
-                                   avg_factor=max(num_pos, len(img_metas)))
+                                   avg_factor=max(num_pos, num_imgs))
         if num_pos:
-            pos_bbox_pred = self.bbox_coder.decode(flat_anchors[pos_flat], bbox_preds[pos_flat])
+            pos_bbox_pred = self.bbox_coder.decode(pos_anchors, bbox_preds[pos_flat])
             pos_bbox_target = bboxes_target[pos_flat]
             iou_target = bbox_overlaps(pos_bbox_pred.detach(), pos_bbox_target, is_aligned=True)
             losses_iou = self.loss_centerness(iou_preds[pos_flat], iou_target.unsqueeze(-1),
                                               avg_factor=num_pos)
-            losses_bbox = self.loss_bbox(pos_bbox_pred, pos_bbox_target,
-                                         iou_target.clamp(min=EPS), avg_factor=iou_target.sum())
+            if iou_weighted_bbox:
+                losses_bbox = self.loss_bbox(pos_bbox_pred, pos_bbox_target,
+                                             iou_target.clamp(min=EPS),
+                                             avg_factor=iou_target.sum())
+            else:
+                losses_bbox = self.loss_bbox(pos_bbox_pred, pos_bbox_target, avg_factor=num_pos)
         else:
             losses_iou = iou_preds.sum() * 0
             losses_bbox = bbox_preds.sum() * 0
