@@ -26,7 +26,7 @@ from ...registry import MODELS, TASK_UTILS
 from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from .anchor_head import AnchorHead
-from .head_utils import conv_towers, reduce_mean
+from .head_utils import conv_towers, reduce_mean, run_towers
 
 __all__ = ["ATSSHead"]
 
@@ -94,12 +94,7 @@ class ATSSHead(AnchorHead):
         return multi_apply(self.forward_single, feats, self.scales)
 
     def forward_single(self, x: Tensor, scale: nn.Module) -> tuple[Tensor, Tensor, Tensor]:
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         cls_score = self.atss_cls(cls_feat)
         bbox_pred = scale(self.atss_reg(reg_feat)).float()
         centerness = self.atss_centerness(reg_feat)

@@ -22,7 +22,7 @@ from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from ..weight_init import bias_init_with_prob, normal_init
 from .anchor_head import AnchorHead
-from .head_utils import conv_towers, reduce_mean
+from .head_utils import conv_towers, reduce_mean, run_towers
 
 __all__ = ["DDODHead"]
 
@@ -90,12 +90,7 @@ class DDODHead(AnchorHead):
 
     def forward_single(self, x: Tensor, scale: nn.Module  # type: ignore[override]
                        ) -> tuple[Tensor, Tensor, Tensor]:
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         return (self.atss_cls(cls_feat), scale(self.atss_reg(reg_feat)).float(),
                 self.atss_iou(reg_feat))
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ..layers import MaskedConv2d
 from .guided_anchor_head import FeatureAdaption, GuidedAnchorHead
-from .head_utils import conv_towers
+from .head_utils import conv_towers, run_towers
 
 __all__ = ["GARetinaHead"]
 
@@ -73,12 +73,7 @@ class GARetinaHead(GuidedAnchorHead):
 
     def forward_single(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(cls_score, bbox_pred, shape_pred, loc_pred)`` of one level."""
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         loc_pred = self.conv_loc(cls_feat)
         shape_pred = self.conv_shape(reg_feat)
         cls_feat = self.feature_adaption_cls(cls_feat, shape_pred)

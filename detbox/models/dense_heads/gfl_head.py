@@ -32,7 +32,7 @@ from ...registry import MODELS
 from ..layers import Scale
 from ..utils import force_fp32, multi_apply
 from .atss_head import ATSSHead
-from .head_utils import conv_towers, filter_scores_and_topk, reduce_mean
+from .head_utils import conv_towers, filter_scores_and_topk, reduce_mean, run_towers
 
 __all__ = ["GFLHead", "Integral", "anchor_center"]
 
@@ -119,12 +119,7 @@ class GFLHead(ATSSHead):
         return multi_apply(self.forward_single, feats, self.scales)
 
     def forward_single(self, x: Tensor, scale: nn.Module) -> tuple[Tensor, Tensor]:
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         return self.gfl_cls(cls_feat), scale(self.gfl_reg(reg_feat)).float()
 
     def anchor_center(self, anchors: Tensor) -> Tensor:

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from ..layers import ConvModule
 
-__all__ = ["conv_towers", "filter_scores_and_topk", "reduce_mean"]
+__all__ = ["conv_towers", "filter_scores_and_topk", "reduce_mean", "run_towers"]
 
 
 def conv_towers(num_convs: int, in_channels: int, feat_channels: int,
@@ -37,6 +37,18 @@ def conv_towers(num_convs: int, in_channels: int, feat_channels: int,
             tower.append(ConvModule(channels, feat_channels, 3, stride=1, padding=1,
                                     conv_cfg=cfg, norm_cfg=norm_cfg))
     return cls_convs, reg_convs
+
+
+def run_towers(x: Tensor, cls_convs: nn.ModuleList,
+               reg_convs: nn.ModuleList) -> tuple[Tensor, Tensor]:
+    """``(cls_feat, reg_feat)``: ``x`` through each tower of :func:`conv_towers`."""
+    cls_feat = x
+    for conv in cls_convs:
+        cls_feat = conv(cls_feat)
+    reg_feat = x
+    for conv in reg_convs:
+        reg_feat = conv(reg_feat)
+    return cls_feat, reg_feat
 
 
 def filter_scores_and_topk(scores: Tensor, score_thr: float, topk: int,

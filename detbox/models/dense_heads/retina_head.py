@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ...registry import MODELS
 from .anchor_head import AnchorHead
-from .head_utils import conv_towers
+from .head_utils import conv_towers, run_towers
 
 __all__ = ["RetinaHead"]
 
@@ -72,10 +72,5 @@ class RetinaHead(AnchorHead):
 
     def forward_single(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``x: Tensor[B, in, H, W]`` -> ``(Tensor[B, A*C, H, W], Tensor[B, A*4, H, W])``."""
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         return self.retina_cls(cls_feat), self.retina_reg(reg_feat)

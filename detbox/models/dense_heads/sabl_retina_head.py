@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from ...registry import MODELS, TASK_UTILS
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from .anchor_head import _NO_SAMPLING_LOSSES
-from .head_utils import filter_scores_and_topk
+from .head_utils import filter_scores_and_topk, run_towers
 from .retina_head import RetinaHead
 
 __all__ = ["SABLRetinaHead", "approx_inside_flags"]
@@ -133,12 +133,7 @@ class SABLRetinaHead(RetinaHead):
     def forward_single(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:  # type: ignore[override]
         """``x: Tensor[B, in, H, W]`` -> ``(cls_score[B, C, H, W], (bucket_cls[B, 4S, H, W],
         bucket_offsets[B, 4S, H, W]))``."""
-        cls_feat = x
-        for conv in self.cls_convs:
-            cls_feat = conv(cls_feat)
-        reg_feat = x
-        for conv in self.reg_convs:
-            reg_feat = conv(reg_feat)
+        cls_feat, reg_feat = run_towers(x, self.cls_convs, self.reg_convs)
         return (self.retina_cls(cls_feat),
                 (self.retina_bbox_cls(reg_feat), self.retina_bbox_reg(reg_feat)))
 
