@@ -31,6 +31,8 @@ def test_mmdet_and_mmcv_names_resolve_to_detbox():
         from mmcv.parallel import MMDataParallel, MMDistributedDataParallel
         from mmcv.utils import Registry, build_from_cfg, import_modules_from_strings, get_logger
         from mmcv.ops import nms, batched_nms, soft_nms, RoIAlign, ModulatedDeformConv2d
+        from mmcv.ops import (DeformConv2dPack, MaskedConv2d, CornerPool, DeformRoIPoolPack,
+            MultiScaleDeformableAttention)
         from mmdet.models import build_detector
         from mmdet.models.builder import NECKS
         from mmdet.datasets import build_dataset, build_dataloader, replace_ImageToTensor
@@ -38,6 +40,7 @@ def test_mmdet_and_mmcv_names_resolve_to_detbox():
         from mmdet.apis import single_gpu_test, init_detector
         import detbox.models.layers, detbox.registry, detbox.datasets.builder
         assert ConvModule is detbox.models.layers.ConvModule
+        assert MaskedConv2d is detbox.models.layers.MaskedConv2d
         assert NECKS is detbox.registry.MODELS
         assert PIPELINES is detbox.registry.PIPELINES
         assert build_dataset is detbox.datasets.builder.build_dataset

@@ -26,6 +26,7 @@ _WHERE: dict[str, tuple[str, ...]] = {
     "deform_conv2d": ("detbox.models.layers", "detbox.models.layers.deform_conv"),
     "bbox_overlaps": ("detbox.ops",),
     "CornerPool": ("detbox.models.layers", "detbox.models.layers.corner_pool"),
+    "MaskedConv2d": ("detbox.models.layers", "detbox.models.layers.masked_conv"),
     "MultiScaleDeformableAttention": ("detbox.models.layers.transformer",),
     "sigmoid_focal_loss": ("detbox.models.losses.focal_loss",),
     "point_sample": ("detbox.models.layers", "detbox.models.layers.point_sample"),
