@@ -31,7 +31,8 @@ MODELS = {
     "ghm": "retinanet_ghm_r18_fpn_tiny.py",
     "free_anchor": "retinanet_free_anchor_r18_fpn_tiny.py",
     "autoassign": "autoassign_r18_fpn_tiny.py",
-    "fovea": "fovea_align_r18_fpn_gn-head_tiny.py",
+    "fovea": "fovea_r18_fpn_tiny.py",
+    "fovea_align": "fovea_align_r18_fpn_gn-head_tiny.py",
     "nas_fcos": "nas_fcos_nashead_r18_fpn_gn-head_tiny.py",
     "ddod": "ddod_r18_fpn_tiny.py",
 }
