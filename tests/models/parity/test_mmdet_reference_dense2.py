@@ -1,6 +1,6 @@
 """Same weights, same image, same detections and losses as real MMDetection 2.28.2 for FSAF,
 YOLOF, PAA, RepPoints (moment, and grid points with minmax), RetinaNet with GHM losses,
-FreeAnchor and AutoAssign.
+FreeAnchor, AutoAssign, FoveaBox (plain, and aligned with a GN head), NAS-FCOS and DDOD.
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_dense2/``, README there); the weights are regenerated bit for
