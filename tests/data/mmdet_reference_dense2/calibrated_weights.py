@@ -44,6 +44,13 @@ MODEL_SHIFTS: dict[str, tuple[tuple[str, float], ...]] = {
     "reppoints_moment_r18_fpn_gn-neck+head_tiny": (
         (r"^bbox_head\.reppoints_cls_out\.bias$", -7.61),),
     "bbox_r18_grid_fpn_gn-neck+head_tiny": ((r"^bbox_head\.reppoints_cls_out\.bias$", -8.44),),
+    # FoveaBox: log distances in base edges, 0 = one base edge per side (not FCOS's 2.5)
+    "fovea_r18_fpn_tiny": ((r"^bbox_head\.conv_cls\.bias$", -6.04),
+                           (r"^bbox_head\.conv_reg\.bias$", 0.0)),
+    "fovea_align_r18_fpn_gn-head_tiny": ((r"^bbox_head\.conv_cls\.bias$", -8.16),
+                                         (r"^bbox_head\.conv_reg\.bias$", 0.0)),
+    "nas_fcos_nashead_r18_fpn_gn-head_tiny": ((r"^bbox_head\.conv_cls\.bias$", -6.84),),
+    "ddod_r18_fpn_tiny": ((r"^bbox_head\.atss_cls\.bias$", -6.38),),
 }
 
 

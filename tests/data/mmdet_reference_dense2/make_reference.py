@@ -45,6 +45,10 @@ MODELS = {
     "ghm": "configs/retinanet_ghm_r18_fpn_tiny.py",
     "free_anchor": "configs/retinanet_free_anchor_r18_fpn_tiny.py",
     "autoassign": "configs/autoassign_r18_fpn_tiny.py",
+    "fovea": "configs/fovea_r18_fpn_tiny.py",
+    "fovea_align": "configs/fovea_align_r18_fpn_gn-head_tiny.py",
+    "nas_fcos": "configs/nas_fcos_nashead_r18_fpn_gn-head_tiny.py",
+    "ddod": "configs/ddod_r18_fpn_tiny.py",
 }
 # ground truths of the training batch (images 0 and 1), in img_shape pixels, and labels
 TRAIN_GT = (

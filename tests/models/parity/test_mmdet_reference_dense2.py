@@ -1,6 +1,6 @@
 """Same weights, same image, same detections and losses as real MMDetection 2.28.2 for FSAF,
 YOLOF, PAA, RepPoints (moment, and grid points with minmax), RetinaNet with GHM losses,
-FreeAnchor and AutoAssign.
+FreeAnchor, AutoAssign, FoveaBox (plain, and aligned with a GN head), NAS-FCOS and DDOD.
 
 The reference outputs were recorded with MMDetection itself and mmcv-full 1.7.2's compiled CPU
 ops (``tests/data/mmdet_reference_dense2/``, README there); the weights are regenerated bit for
@@ -31,6 +31,10 @@ MODELS = {
     "ghm": "retinanet_ghm_r18_fpn_tiny.py",
     "free_anchor": "retinanet_free_anchor_r18_fpn_tiny.py",
     "autoassign": "autoassign_r18_fpn_tiny.py",
+    "fovea": "fovea_r18_fpn_tiny.py",
+    "fovea_align": "fovea_align_r18_fpn_gn-head_tiny.py",
+    "nas_fcos": "nas_fcos_nashead_r18_fpn_gn-head_tiny.py",
+    "ddod": "ddod_r18_fpn_tiny.py",
 }
 RTOL = 5e-4
 # the grid-point RepPoints repeats RepPoints' code paths with other options; GHM, FreeAnchor and
