@@ -84,3 +84,45 @@ def make_shapes(root: str | Path, num_train: int = 24, num_val: int = 8,
         data = _coco(rng, root, split, num, size, max_shapes, start)
         (root / f"{split}0.json").write_text(json.dumps(data))
     return root
+
+
+_CHILD = """\
+_base_ = '{base}'
+model = dict({model})
+classes = {classes!r}
+img_norm_cfg = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', img_scale=(96, 96), keep_ratio=True),
+    dict(type='RandomFlip', flip_ratio=0.0),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='Pad', size_divisor=32),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels']),
+]
+data = dict(
+    samples_per_gpu=2,
+    workers_per_gpu=0,
+    train=dict(type='CocoDataset', classes=classes, ann_file='{data}/train0.json',
+               img_prefix='{data}/images/', pipeline=train_pipeline),
+    val=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
+             img_prefix='{data}/images/'),
+    test=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
+              img_prefix='{data}/images/'))
+optimizer = dict(lr={lr})
+lr_config = dict(warmup=None)
+runner = dict(type='EpochBasedRunner', max_epochs=6)
+log_config = dict(interval=1)
+"""
+
+
+def shapes_child_config(base: str | Path, data: str | Path, model: str, lr: float) -> str:
+    """Text of a config inheriting ``base`` that trains on the shapes data at ``data``.
+
+    96 px images without flips, batch 2, no workers, ``lr`` without warmup, 6 epochs, logging
+    every iteration; ``model`` is the inside of its ``model = dict(...)`` override (e.g.
+    ``"bbox_head=dict(num_classes=3)"``).
+    """
+    return _CHILD.format(base=base, data=data, model=model, classes=CLASSES, lr=lr)

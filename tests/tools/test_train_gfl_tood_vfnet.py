@@ -15,38 +15,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.tools.cli_helpers import json_logs, log_entries, run
-from tests.tools.shapes_fixture import CLASSES, make_shapes
+from tests.tools.shapes_fixture import make_shapes, shapes_child_config
 
-CHILD = '''\
-_base_ = '{base}'
-model = dict(bbox_head=dict(num_classes=3){train_cfg})
-classes = {classes!r}
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', img_scale=(96, 96), keep_ratio=True),
-    dict(type='RandomFlip', flip_ratio=0.0),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size_divisor=32),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels']),
-]
-data = dict(
-    samples_per_gpu=2,
-    workers_per_gpu=0,
-    train=dict(type='CocoDataset', classes=classes, ann_file='{data}/train0.json',
-               img_prefix='{data}/images/', pipeline=train_pipeline),
-    val=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-             img_prefix='{data}/images/'),
-    test=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-              img_prefix='{data}/images/'))
-optimizer = dict(lr=0.01)
-lr_config = dict(warmup=None)
-runner = dict(type='EpochBasedRunner', max_epochs=6)
-log_config = dict(interval=1)
-'''
 MODELS = {
     "gfl": ("configs/gfl/gfl_r18_fpn_tiny_1x_coco.py", ""),
     "tood": ("configs/tood/tood_r18_fpn_tiny_1x_coco.py", ", train_cfg=dict(initial_epoch=3)"),
@@ -62,8 +32,8 @@ def shapes(tmp_path_factory):
 def train(name, shapes, tmp_path):
     base, train_cfg = MODELS[name]
     config = tmp_path / f"{name}_tiny_shapes.py"
-    config.write_text(CHILD.format(base=REPO / base, train_cfg=train_cfg, classes=CLASSES,
-                                   data=shapes))
+    config.write_text(shapes_child_config(REPO / base, shapes,
+                                          f"bbox_head=dict(num_classes=3){train_cfg}", lr=0.01))
     run("train.py", config, "--work-dir", tmp_path / "work", "--seed", "0", "--no-validate",
         cwd=tmp_path)
     (log,) = json_logs(tmp_path / "work")

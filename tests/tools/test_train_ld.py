@@ -19,41 +19,10 @@ from detbox.models.builder import build_detector
 from detbox.utils.safe_load import safe_torch_load
 from tests.conftest import REPO
 from tests.tools.cli_helpers import json_logs, log_entries, run
-from tests.tools.shapes_fixture import CLASSES, make_shapes
+from tests.tools.shapes_fixture import make_shapes, shapes_child_config
 
 TINY = REPO / "configs" / "ld" / "ld_r18_gflv1_r18_tiny_1x_coco.py"
 TEACHER = REPO / "configs" / "gfl" / "gfl_r18_fpn_tiny_1x_coco.py"
-CHILD = '''\
-_base_ = '{base}'
-model = dict(teacher_config='{teacher}', teacher_ckpt='{ckpt}',
-             bbox_head=dict(num_classes=3))
-classes = {classes!r}
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', img_scale=(96, 96), keep_ratio=True),
-    dict(type='RandomFlip', flip_ratio=0.0),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size_divisor=32),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels']),
-]
-data = dict(
-    samples_per_gpu=2,
-    workers_per_gpu=0,
-    train=dict(type='CocoDataset', classes=classes, ann_file='{data}/train0.json',
-               img_prefix='{data}/images/', pipeline=train_pipeline),
-    val=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-             img_prefix='{data}/images/'),
-    test=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-              img_prefix='{data}/images/'))
-optimizer = dict(lr=0.01)
-lr_config = dict(warmup=None)
-runner = dict(type='EpochBasedRunner', max_epochs=6)
-log_config = dict(interval=1)
-'''
 
 
 def write_teacher_checkpoint(path):
@@ -75,8 +44,9 @@ def test_tiny_ld_trains_with_falling_distribution_losses(tmp_path):
     ckpt = tmp_path / "gfl_teacher.pth"
     teacher_sd = write_teacher_checkpoint(ckpt)
     config = tmp_path / "ld_tiny_shapes.py"
-    config.write_text(CHILD.format(base=TINY, teacher=TEACHER, ckpt=ckpt, classes=CLASSES,
-                                   data=shapes))
+    config.write_text(shapes_child_config(
+        TINY, shapes, f"teacher_config='{TEACHER}', teacher_ckpt='{ckpt}',\n"
+        "             bbox_head=dict(num_classes=3)", lr=0.01))
     run("train.py", config, "--work-dir", tmp_path / "work", "--seed", "0", "--no-validate",
         cwd=tmp_path)
     (log,) = json_logs(tmp_path / "work")

@@ -10,38 +10,7 @@ from __future__ import annotations
 
 from tests.conftest import REPO
 from tests.tools.cli_helpers import json_logs, log_entries, run
-from tests.tools.shapes_fixture import CLASSES, make_shapes
-
-CHILD = '''\
-_base_ = '{base}'
-model = dict(bbox_head=dict(num_classes=3))
-classes = {classes!r}
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', img_scale=(96, 96), keep_ratio=True),
-    dict(type='RandomFlip', flip_ratio=0.0),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size_divisor=32),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels']),
-]
-data = dict(
-    samples_per_gpu=2,
-    workers_per_gpu=0,
-    train=dict(type='CocoDataset', classes=classes, ann_file='{data}/train0.json',
-               img_prefix='{data}/images/', pipeline=train_pipeline),
-    val=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-             img_prefix='{data}/images/'),
-    test=dict(type='CocoDataset', classes=classes, ann_file='{data}/val0.json',
-              img_prefix='{data}/images/'))
-optimizer = dict(lr=0.03)
-lr_config = dict(warmup=None)
-runner = dict(type='EpochBasedRunner', max_epochs=6)
-log_config = dict(interval=1)
-'''
+from tests.tools.shapes_fixture import make_shapes, shapes_child_config
 
 
 def mean_loss(entries, epochs, key="loss"):
@@ -53,7 +22,7 @@ def test_tiny_sabl_retinanet_trains_with_falling_losses(tmp_path):
     data = make_shapes(tmp_path / "data", num_train=4, num_val=1)
     config = tmp_path / "sabl_retinanet_tiny_shapes.py"
     base = REPO / "configs/sabl/sabl_retinanet_r18_fpn_tiny_1x_coco.py"
-    config.write_text(CHILD.format(base=base, classes=CLASSES, data=data))
+    config.write_text(shapes_child_config(base, data, "bbox_head=dict(num_classes=3)", lr=0.03))
     run("train.py", config, "--work-dir", tmp_path / "work", "--seed", "0", "--no-validate",
         cwd=tmp_path)
     (log,) = json_logs(tmp_path / "work")
