@@ -16,12 +16,10 @@ import pytest
 import torch
 
 from detbox.apis import inference_detector, init_detector
-from detbox.config import Config
-from detbox.models.builder import build_detector
 from tests.conftest import DATA
+from tests.models.parity.reference_steps import IMAGES, assert_training_step_equals_reference
 
 REF = DATA / "mmdet_reference_ga"
-IMAGES = sorted((DATA / "mmdet_reference" / "images").glob("img*.png"))
 MODELS = {"ga_retinanet": "ga_retinanet_r18_fpn_tiny.py", "ga_faster": "ga_faster_r18_fpn_tiny.py"}
 CUT_HEAD = {"ga_retinanet": "bbox_head", "ga_faster": "rpn_head"}
 RTOL = 5e-4
@@ -127,39 +125,6 @@ def test_head_outputs_and_proposals_equal_mmdetection(model_and_ref):
                                atol=1e-3)
 
 
-def train_batch(cfg, gt):
-    """Images 0 and 1 through the test pipeline, zero-padded to one size (as recorded)."""
-    from detbox.apis.inference import _prepare, _test_pipeline
-
-    pipeline = _test_pipeline(cfg, False)
-    samples = [_prepare(str(p), pipeline) for p in IMAGES[:2]]
-    imgs = [s["img"][0] for s in samples]
-    metas = [s["img_metas"][0] for s in samples]
-    h, w = max(i.shape[1] for i in imgs), max(i.shape[2] for i in imgs)
-    batch = torch.zeros(len(imgs), 3, h, w)
-    for k, im in enumerate(imgs):
-        batch[k, :, :im.shape[1], :im.shape[2]] = im
-    return (batch, metas, [torch.tensor(g["bboxes"]) for g in gt],
-            [torch.tensor(g["labels"]) for g in gt])
-
-
 @pytest.mark.parametrize("name", list(MODELS))
 def test_training_step_losses_equal_mmdetection(name):
-    summary = json.loads((REF / f"reference_{name}.json").read_text())["train"]
-    cfg = Config.fromfile(REF / "configs" / MODELS[name])
-    model = build_detector(cfg.model)  # with train_cfg
-    model.load_state_dict(calibrated_state_dict(name), strict=True)
-    model.train()
-    img, metas, gt_bboxes, gt_labels = train_batch(cfg, summary["gt"])
-    assert list(img.shape) == summary["batch_shape"]
-    assert [list(m["img_shape"]) for m in metas] == summary["img_shapes"]
-    losses = model.forward_train(img, metas, gt_bboxes, gt_labels)
-    total, _ = model._parse_losses(losses)
-    ours = {k: float(sum(t.detach().double().sum() for t in (v if isinstance(v, list) else [v])))
-            for k, v in losses.items()}
-    ours["loss"] = float(total.detach())
-    assert set(ours) == set(summary["losses"])
-    for key, expected in summary["losses"].items():
-        assert ours[key] == pytest.approx(expected, rel=1e-4, abs=1e-7), key
-    assert ours["loss"] > 0
-    total.backward()  # the graph is complete
+    assert_training_step_equals_reference(REF, name, MODELS[name], calibrated_state_dict(name))
