@@ -17,17 +17,16 @@ import torch
 from torch import Tensor, nn
 
 from ...registry import MODELS
-from ..base_module import BaseModule
-from ..layers import ConvModule, DeformConv2d
+from ..layers import ConvModule, FeatureAdaption
 from ..utils import multi_apply
 from .anchor_free_head import AnchorFreeHead
 
 __all__ = ["FoveaHead", "FeatureAlign"]
 
 
-class FeatureAlign(BaseModule):
-    """A deformable conv whose offsets come from a 1x1 conv of the predicted box (``[B, 4,
-    H, W]``), then ReLU.
+class FeatureAlign(FeatureAdaption):
+    """FoveaBox's alignment: :class:`FeatureAdaption` whose offsets come from a 1x1 conv of
+    the predicted box distances (``[B, 4, H, W]``, not detached), then ReLU.
 
     Args:
         in_channels: input channels.
@@ -39,19 +38,8 @@ class FeatureAlign(BaseModule):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
                  deform_groups: int = 4, init_cfg: dict | list | None = None) -> None:
-        if init_cfg is None:
-            init_cfg = dict(type="Normal", layer="Conv2d", std=0.1,
-                            override=dict(type="Normal", name="conv_adaption", std=0.01))
-        super().__init__(init_cfg)
-        self.conv_offset = nn.Conv2d(4, deform_groups * kernel_size * kernel_size * 2, 1,
-                                     bias=False)
-        self.conv_adaption = DeformConv2d(in_channels, out_channels, kernel_size=kernel_size,
-                                          padding=(kernel_size - 1) // 2,
-                                          deform_groups=deform_groups)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: Tensor, shape: Tensor) -> Tensor:
-        return self.relu(self.conv_adaption(x, self.conv_offset(shape)))
+        super().__init__(in_channels, out_channels, kernel_size, deform_groups, init_cfg,
+                         shape_channels=4, detach_shape=False)
 
 
 @MODELS.register_module()
