@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from itertools import chain
 from typing import Sequence
 
 import torch
@@ -35,6 +34,7 @@ from ..base_module import BaseModule, ModuleList, Sequential
 from ..layers import build_activation_layer, build_norm_layer
 from ..layers.layer_norm_2d import LayerNorm2d
 from ..layers.transformer import DropPath
+from .stage_utils import FrozenStagesMixin, freeze
 
 __all__ = ["ConvNeXt", "ConvNeXtBlock"]
 
@@ -96,7 +96,7 @@ class ConvNeXtBlock(BaseModule):
 
 
 @MODELS.register_module(name=["ConvNeXt", "mmcls.ConvNeXt"])
-class ConvNeXt(BaseModule):
+class ConvNeXt(FrozenStagesMixin, BaseModule):
     """ConvNeXt backbone (MMClassification 0.25's ``ConvNeXt``).
 
     Args:
@@ -200,13 +200,4 @@ class ConvNeXt(BaseModule):
 
     def _freeze_stages(self) -> None:
         for i in range(self.frozen_stages):
-            self.downsample_layers[i].eval()
-            self.stages[i].eval()
-            for param in chain(self.downsample_layers[i].parameters(),
-                               self.stages[i].parameters()):
-                param.requires_grad = False
-
-    def train(self, mode: bool = True) -> ConvNeXt:
-        super().train(mode)
-        self._freeze_stages()
-        return self
+            freeze([self.downsample_layers[i], self.stages[i]])

@@ -23,8 +23,7 @@ from ...registry import MODELS
 from ..base_module import BaseModule
 from ..layers import ConvModule, DepthwiseSeparableConvModule
 from ..layers.csp_layer import YOLO_ACT, YOLO_NORM, CSPLayer
-from ..layers.norm import batch_norms_to_eval
-from .stage_utils import freeze, run_stages
+from .stage_utils import FrozenStagesMixin, freeze, run_stages
 
 __all__ = ["CSPDarknet", "Focus", "SPPBottleneck"]
 
@@ -74,7 +73,7 @@ class SPPBottleneck(BaseModule):
 
 
 @MODELS.register_module()
-class CSPDarknet(BaseModule):
+class CSPDarknet(FrozenStagesMixin, BaseModule):
     """CSP-Darknet.
 
     Args:
@@ -143,14 +142,6 @@ class CSPDarknet(BaseModule):
 
     def _freeze_stages(self) -> None:
         freeze(getattr(self, name) for name in self.layers[:self.frozen_stages + 1])
-
-    def train(self, mode: bool = True) -> CSPDarknet:
-        """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            batch_norms_to_eval(self)
-        return self
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[N, 3, H, W]`` -> the feature maps of ``out_indices``."""

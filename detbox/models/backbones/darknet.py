@@ -19,8 +19,7 @@ from torch import Tensor, nn
 from ...registry import MODELS
 from ..base_module import BaseModule
 from ..layers import ConvModule
-from ..layers.norm import batch_norms_to_eval
-from .stage_utils import freeze, pretrained_init_cfg, run_stages
+from .stage_utils import FrozenStagesMixin, freeze, pretrained_init_cfg, run_stages
 
 __all__ = ["Darknet", "ResBlock"]
 
@@ -55,7 +54,7 @@ class ResBlock(BaseModule):
 
 
 @MODELS.register_module()
-class Darknet(BaseModule):
+class Darknet(FrozenStagesMixin, BaseModule):
     """Darknet backbone (only depth 53).
 
     Args:
@@ -115,14 +114,6 @@ class Darknet(BaseModule):
 
     def _freeze_stages(self) -> None:
         freeze(getattr(self, name) for name in self.cr_blocks[:max(self.frozen_stages, 0)])
-
-    def train(self, mode: bool = True) -> Darknet:
-        """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            batch_norms_to_eval(self)
-        return self
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """``Tensor[N, 3, H, W]`` -> the feature maps of ``out_indices``."""

@@ -31,8 +31,7 @@ from detbox.registry import MODELS
 
 from ..base_module import BaseModule
 from ..layers import ConvModule
-from ..layers.norm import batch_norms_to_eval
-from .stage_utils import freeze, pretrained_init_cfg, run_stages
+from .stage_utils import FrozenStagesMixin, freeze, pretrained_init_cfg, run_stages
 
 __all__ = ["MobileNetV2", "InvertedResidual", "make_divisible", "convert_torchvision_mobilenet_v2"]
 
@@ -107,7 +106,7 @@ class InvertedResidual(BaseModule):
 
 
 @MODELS.register_module()
-class MobileNetV2(BaseModule):
+class MobileNetV2(FrozenStagesMixin, BaseModule):
     """MobileNetV2 backbone.
 
     Args:
@@ -193,14 +192,6 @@ class MobileNetV2(BaseModule):
         """
         return run_stages(self.conv1(x), [getattr(self, name) for name in self.layers],
                           self.out_indices)
-
-    def train(self, mode: bool = True) -> MobileNetV2:
-        """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            batch_norms_to_eval(self)
-        return self
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
                               strict: bool, missing_keys: list, unexpected_keys: list,

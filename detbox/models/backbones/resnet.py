@@ -22,7 +22,7 @@ from detbox.registry import MODELS
 
 from ..base_module import BaseModule
 from ..layers import ResLayer, build_conv_layer, build_norm_layer
-from ..layers.norm import batch_norms_to_eval
+from .stage_utils import FrozenStagesMixin
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNetV1d"]
 
@@ -219,7 +219,7 @@ class Bottleneck(BaseModule):
 
 
 @MODELS.register_module()
-class ResNet(BaseModule):
+class ResNet(FrozenStagesMixin, BaseModule):
     """ResNet backbone (``type='ResNet'``), returning the outputs of stages ``out_indices``.
 
     Args:
@@ -415,14 +415,6 @@ class ResNet(BaseModule):
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def train(self, mode: bool = True) -> ResNet:
-        """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            batch_norms_to_eval(self)
-        return self
 
 
 @MODELS.register_module()

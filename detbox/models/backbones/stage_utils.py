@@ -1,5 +1,6 @@
-"""Small pieces CNN backbones share: the deprecated ``pretrained`` argument, frozen stages, and
-running a chain of stages that returns some of their outputs."""
+"""Small pieces backbones share: the deprecated ``pretrained`` argument, frozen stages (and a
+``train`` that keeps them frozen), and running a chain of stages that returns some of their
+outputs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Iterable, Sequence
 
 from torch import Tensor, nn
 
-__all__ = ["freeze", "pretrained_init_cfg", "run_stages"]
+from ..layers.norm import batch_norms_to_eval
+
+__all__ = ["FrozenStagesMixin", "freeze", "pretrained_init_cfg", "run_stages"]
 
 InitCfg = dict | list | None
 
@@ -37,6 +40,20 @@ def freeze(modules: Iterable[nn.Module]) -> None:
         module.eval()
         for param in module.parameters():
             param.requires_grad = False
+
+
+class FrozenStagesMixin:
+    """``train`` for backbones with ``_freeze_stages`` (and an optional ``norm_eval``): after
+    switching modes the frozen stages are put back in eval mode, and with ``norm_eval`` every
+    batch norm too (put it before ``nn.Module`` among the bases)."""
+
+    def train(self, mode: bool = True):  # type: ignore[no-untyped-def]
+        """Train mode, keeping frozen stages (and all batch norms with ``norm_eval``) in eval."""
+        super().train(mode)  # type: ignore[misc]
+        self._freeze_stages()  # type: ignore[attr-defined]
+        if mode and getattr(self, "norm_eval", False):
+            batch_norms_to_eval(self)  # type: ignore[arg-type]
+        return self
 
 
 def run_stages(x: Tensor, stages: Sequence[nn.Module],

@@ -41,6 +41,7 @@ from ..base_module import BaseModule, ModuleList
 from ..layers import build_norm_layer
 from ..layers.transformer import FFN, PatchEmbed, PatchMerging, to_2tuple
 from ..layers.transformer.window_msa import ShiftWindowMSA
+from .stage_utils import FrozenStagesMixin, freeze
 from .swin_converter import fit_state_dict, select_backbone_keys, swin_converter
 
 __all__ = ["SwinBlock", "SwinBlockSequence", "SwinTransformer"]
@@ -161,7 +162,7 @@ class SwinBlockSequence(BaseModule):
 
 
 @MODELS.register_module()
-class SwinTransformer(BaseModule):
+class SwinTransformer(FrozenStagesMixin, BaseModule):
     """Swin Transformer backbone (see the module docstring).
 
     Args:
@@ -269,27 +270,16 @@ class SwinTransformer(BaseModule):
             self.add_module(f"norm{i}", build_norm_layer(norm_cfg, self.num_features[i])[1])
         self._freeze_stages()
 
-    def train(self, mode: bool = True) -> SwinTransformer:
-        """Train mode, keeping the frozen stages in eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        return self
-
     def _freeze_stages(self) -> None:
-        def freeze(module: nn.Module) -> None:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
         if self.frozen_stages >= 0:
-            freeze(self.patch_embed)
+            freeze([self.patch_embed])
             if self.use_abs_pos_embed:
                 self.absolute_pos_embed.requires_grad = False
             self.drop_after_pos.eval()
         for i in range(1, self.frozen_stages + 1):
             if i - 1 in self.out_indices:
-                freeze(getattr(self, f"norm{i - 1}"))
-            freeze(self.stages[i - 1])
+                freeze([getattr(self, f"norm{i - 1}")])
+            freeze([self.stages[i - 1]])
 
     def init_weights(self) -> None:
         """Load ``init_cfg``'s checkpoint, or initialise from scratch (module docstring)."""
