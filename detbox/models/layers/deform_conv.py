@@ -48,6 +48,28 @@ def resolve_deform_groups(owner: str, deform_groups: int, deformable_groups: int
     return deformable_groups
 
 
+def set_conv_geometry(module: nn.Module, in_channels: int, out_channels: int,
+                      kernel_size: IntPair, stride: IntPair, padding: IntPair, dilation: IntPair,
+                      groups: int, deform_groups: int) -> None:
+    """Give a deformable conv ``nn.Conv2d``'s attributes (``ConvModule`` reads them) and its
+    ``weight: [out, in / groups, kh, kw]`` (uninitialised); channels must divide by ``groups``."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must "
+                         f"be divisible by groups {groups}")
+    module.in_channels = in_channels
+    module.out_channels = out_channels
+    module.kernel_size = _pair(kernel_size)
+    module.stride = _pair(stride)
+    module.padding = _pair(padding)
+    module.dilation = _pair(dilation)
+    module.groups = groups
+    module.deform_groups = deform_groups
+    module.transposed = False
+    module.output_padding = _single(0)
+    module.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups,
+                                             *module.kernel_size))
+
+
 def conv_output_size(in_size: tuple[int, int], kernel_size: tuple[int, int],
                      stride: tuple[int, int], padding: tuple[int, int],
                      dilation: tuple[int, int]) -> tuple[int, int]:
@@ -123,22 +145,9 @@ class DeformConv2d(nn.Module):
         deform_groups = resolve_deform_groups("DeformConv2d", deform_groups, deformable_groups)
         if bias:
             raise ValueError(f"bias={bias} is not supported in DeformConv2d (as in mmcv)")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must "
-                             f"be divisible by groups {groups}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = _pair(padding)
-        self.dilation = _pair(dilation)
-        self.groups = groups
-        self.deform_groups = deform_groups
+        set_conv_geometry(self, in_channels, out_channels, kernel_size, stride, padding,
+                          dilation, groups, deform_groups)
         self.im2col_step = im2col_step
-        self.transposed = False  # attributes nn.Conv2d has (ConvModule reads them)
-        self.output_padding = _single(0)
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups,
-                                               *self.kernel_size))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

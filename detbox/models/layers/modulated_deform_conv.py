@@ -24,12 +24,12 @@ from typing import Union
 
 import torch
 from torch import Tensor, nn
-from torch.nn.modules.utils import _pair, _single
+from torch.nn.modules.utils import _pair
 from torchvision.ops import deform_conv2d
 
 from detbox.registry import LAYERS
 
-from .deform_conv import conv_output_size, resolve_deform_groups
+from .deform_conv import conv_output_size, resolve_deform_groups, set_conv_geometry
 
 __all__ = ["ModulatedDeformConv2d", "ModulatedDeformConv2dPack", "modulated_deform_conv2d"]
 
@@ -105,21 +105,8 @@ class ModulatedDeformConv2d(nn.Module):
         super().__init__()
         deform_groups = resolve_deform_groups("ModulatedDeformConv2d", deform_groups,
                                               deformable_groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must "
-                             f"be divisible by groups {groups}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = _pair(padding)
-        self.dilation = _pair(dilation)
-        self.groups = groups
-        self.deform_groups = deform_groups
-        self.transposed = False  # attributes nn.Conv2d has (ConvModule reads them)
-        self.output_padding = _single(0)
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups,
-                                               *self.kernel_size))
+        set_conv_geometry(self, in_channels, out_channels, kernel_size, stride, padding,
+                          dilation, groups, deform_groups)
         if bias:
             self.bias = nn.Parameter(torch.empty(out_channels))
         else:
