@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from .layout import to_2tuple
 
-__all__ = ["AdaptivePadding"]
+__all__ = ["AdaptivePadding", "split_padding"]
 
 
 class AdaptivePadding(nn.Module):
@@ -60,3 +60,14 @@ class AdaptivePadding(nn.Module):
             else:
                 x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
         return x
+
+
+def split_padding(padding: int | Sequence[int] | str, kernel_size: tuple[int, int],
+                  stride: tuple[int, int], dilation: tuple[int, int]
+                  ) -> tuple[AdaptivePadding | None, tuple[int, int]]:
+    """A ``padding`` argument as mmcv's patch layers take it: a string becomes an
+    :class:`AdaptivePadding` and no fixed padding, a number or pair stays the fixed padding."""
+    if isinstance(padding, str):
+        return AdaptivePadding(kernel_size=kernel_size, stride=stride, dilation=dilation,
+                               padding=padding), (0, 0)
+    return None, to_2tuple(padding)

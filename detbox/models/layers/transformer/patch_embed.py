@@ -19,7 +19,7 @@ from torch import Tensor
 from ...base_module import BaseModule
 from ..conv import build_conv_layer
 from ..norm import build_norm_layer
-from .adaptive_padding import AdaptivePadding
+from .adaptive_padding import split_padding
 from .layout import to_2tuple
 
 __all__ = ["PatchEmbed"]
@@ -55,13 +55,7 @@ class PatchEmbed(BaseModule):
             stride = kernel_size
         kernel_size, stride, dilation = to_2tuple(kernel_size), to_2tuple(stride), \
             to_2tuple(dilation)
-        if isinstance(padding, str):
-            self.adap_padding: AdaptivePadding | None = AdaptivePadding(
-                kernel_size=kernel_size, stride=stride, dilation=dilation, padding=padding)
-            padding = 0
-        else:
-            self.adap_padding = None
-        padding = to_2tuple(padding)
+        self.adap_padding, padding = split_padding(padding, kernel_size, stride, dilation)
         self.projection = build_conv_layer(
             dict(type=conv_type), in_channels=in_channels, out_channels=embed_dims,
             kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,

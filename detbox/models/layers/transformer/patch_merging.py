@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ...base_module import BaseModule
 from ..norm import build_norm_layer
-from .adaptive_padding import AdaptivePadding
+from .adaptive_padding import split_padding
 from .layout import to_2tuple
 
 __all__ = ["PatchMerging"]
@@ -55,13 +55,7 @@ class PatchMerging(BaseModule):
         stride = stride if stride else kernel_size
         kernel_size, stride, dilation = to_2tuple(kernel_size), to_2tuple(stride), \
             to_2tuple(dilation)
-        if isinstance(padding, str):
-            self.adap_padding: AdaptivePadding | None = AdaptivePadding(
-                kernel_size=kernel_size, stride=stride, dilation=dilation, padding=padding)
-            padding = 0
-        else:
-            self.adap_padding = None
-        padding = to_2tuple(padding)
+        self.adap_padding, padding = split_padding(padding, kernel_size, stride, dilation)
         self.sampler = nn.Unfold(kernel_size=kernel_size, dilation=dilation, padding=padding,
                                  stride=stride)
         sample_dim = kernel_size[0] * kernel_size[1] * in_channels
