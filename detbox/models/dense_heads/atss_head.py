@@ -26,7 +26,7 @@ from ...registry import MODELS, TASK_UTILS
 from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from .anchor_head import AnchorHead
-from .head_utils import conv_towers, reduce_mean, run_towers
+from .head_utils import conv_towers, mean_count, reduce_mean, run_towers
 
 __all__ = ["ATSSHead"]
 
@@ -141,9 +141,7 @@ class ATSSHead(AnchorHead):
         if targets is None:
             return None
         anchors, labels, label_weights, bbox_targets, _, num_total_pos, _ = targets
-        num_total_samples = reduce_mean(
-            torch.tensor(num_total_pos, dtype=torch.float, device=device)).item()
-        num_total_samples = max(num_total_samples, 1.0)
+        num_total_samples = mean_count(num_total_pos, device)
         losses_cls, losses_bbox, losses_centerness, bbox_avg_factor = multi_apply(
             self.loss_single, anchors, cls_scores, bbox_preds, centernesses, labels,
             label_weights, bbox_targets, num_total_samples=num_total_samples)

@@ -22,7 +22,7 @@ from ..layers import Scale
 from ..utils import anchor_inside_flags, force_fp32, images_to_levels, multi_apply, unmap
 from ..weight_init import bias_init_with_prob, normal_init
 from .anchor_head import AnchorHead
-from .head_utils import conv_towers, reduce_mean, run_towers
+from .head_utils import conv_towers, mean_count, run_towers
 
 __all__ = ["DDODHead"]
 
@@ -166,8 +166,7 @@ class DDODHead(AnchorHead):
             anchors, labels, label_weights, bbox_targets, bbox_weights = (
                 images_to_levels(t, num_level) for t in targets[:5])
             num_pos = sum(max(inds.numel(), 1) for inds in targets[5])
-            num_samples = max(reduce_mean(torch.tensor(num_pos, dtype=torch.float,
-                                                       device=device)).item(), 1.0)
+            num_samples = mean_count(num_pos, device)
             factors = self.calc_reweight_factor(labels)
             if stage == "cls":
                 losses["loss_cls"], = multi_apply(self.loss_cls_single, cls_scores, labels,

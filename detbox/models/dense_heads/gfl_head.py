@@ -32,7 +32,7 @@ from ...registry import MODELS
 from ..layers import Scale
 from ..utils import force_fp32, multi_apply
 from .atss_head import ATSSHead
-from .head_utils import conv_towers, filter_scores_and_topk, reduce_mean, run_towers
+from .head_utils import conv_towers, filter_scores_and_topk, mean_count, reduce_mean, run_towers
 
 __all__ = ["GFLHead", "Integral", "anchor_center"]
 
@@ -178,9 +178,7 @@ class GFLHead(ATSSHead):
         if targets is None:
             return None
         anchors, labels, label_weights, bbox_targets, _, num_total_pos, _ = targets
-        num_total_samples = reduce_mean(
-            torch.tensor(num_total_pos, dtype=torch.float, device=device)).item()
-        num_total_samples = max(num_total_samples, 1.0)
+        num_total_samples = mean_count(num_total_pos, device)
         losses_cls, losses_bbox, losses_dfl, avg_factor = multi_apply(
             self.loss_single, anchors, cls_scores, bbox_preds, labels, label_weights,
             bbox_targets, self.prior_generator.strides, num_total_samples=num_total_samples)

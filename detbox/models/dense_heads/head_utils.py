@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from ..layers import ConvModule
 
-__all__ = ["conv_towers", "filter_scores_and_topk", "reduce_mean", "run_towers"]
+__all__ = ["conv_towers", "filter_scores_and_topk", "mean_count", "reduce_mean", "run_towers"]
 
 
 def conv_towers(num_convs: int, in_channels: int, feat_channels: int,
@@ -100,3 +100,9 @@ def reduce_mean(tensor: Tensor) -> Tensor:
     tensor = tensor.clone()
     dist.all_reduce(tensor.div_(dist.get_world_size()), op=dist.ReduceOp.SUM)
     return tensor
+
+
+def mean_count(count: float, device: torch.device | str) -> float:
+    """A count (positives, samples) averaged over all processes, at least 1: the
+    ``avg_factor`` the dense heads divide their losses by."""
+    return max(reduce_mean(torch.tensor(count, dtype=torch.float, device=device)).item(), 1.0)

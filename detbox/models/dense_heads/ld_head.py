@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from ...registry import MODELS
 from ..utils import force_fp32, multi_apply
 from .gfl_head import GFLHead
-from .head_utils import reduce_mean
+from .head_utils import mean_count, reduce_mean
 
 __all__ = ["LDHead"]
 
@@ -118,9 +117,7 @@ class LDHead(GFLHead):
         if targets is None:
             return None
         anchors, labels, label_weights, bbox_targets, _, num_total_pos, _ = targets
-        num_total_samples = reduce_mean(
-            torch.tensor(num_total_pos, dtype=torch.float, device=device)).item()
-        num_total_samples = max(num_total_samples, 1.0)
+        num_total_samples = mean_count(num_total_pos, device)
         losses_cls, losses_bbox, losses_dfl, losses_ld, avg_factor = multi_apply(
             self.loss_single, anchors, cls_scores, bbox_preds, labels, label_weights,
             bbox_targets, self.prior_generator.strides, soft_target,

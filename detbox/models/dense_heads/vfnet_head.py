@@ -30,7 +30,7 @@ from ..utils import force_fp32, multi_apply
 from .anchor_free_head import AnchorFreeHead
 from .atss_head import ATSSHead
 from .fcos_head import FCOSHead
-from .head_utils import reduce_mean
+from .head_utils import mean_count, reduce_mean
 
 __all__ = ["VFNetHead", "star_dcn_offset"]
 
@@ -240,7 +240,7 @@ class VFNetHead(ATSSHead, FCOSHead):
         pos_inds = torch.where((flat_labels >= 0) & (flat_labels < self.num_classes))[0]
         num_pos = len(pos_inds)
         if self.sync_num_pos:
-            num_pos_avg = max(reduce_mean(pos_inds.new_tensor(num_pos).float()).item(), 1.0)
+            num_pos_avg = mean_count(num_pos, pos_inds.device)
         else:
             num_pos_avg = num_pos
         pos_points = flat_points[pos_inds]

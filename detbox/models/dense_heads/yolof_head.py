@@ -32,7 +32,7 @@ from ..layers import ConvModule, is_norm
 from ..utils import anchor_inside_flags, force_fp32, multi_apply, unmap
 from ..weight_init import bias_init_with_prob, constant_init, normal_init
 from .anchor_head import AnchorHead
-from .head_utils import reduce_mean
+from .head_utils import mean_count
 
 __all__ = ["YOLOFHead", "levels_to_images"]
 
@@ -128,8 +128,7 @@ class YOLOFHead(AnchorHead):
          target_boxes) = targets
         cls_score = cls_scores[0].permute(0, 2, 3, 1).reshape(-1, self.cls_out_channels)
         num_total_samples = num_total_pos + num_total_neg if self.sampling else num_total_pos
-        num_total_samples = reduce_mean(
-            cls_score.new_tensor(num_total_samples)).clamp_(1.0).item()
+        num_total_samples = mean_count(num_total_samples, cls_score.device)
         loss_cls = self.loss_cls(cls_score, labels.reshape(-1), label_weights.reshape(-1),
                                  avg_factor=num_total_samples)
         if pos_pred_boxes.shape[0] == 0:

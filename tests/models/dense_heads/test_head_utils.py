@@ -2,7 +2,7 @@
 
 import torch
 
-from detbox.models.dense_heads.head_utils import conv_towers, run_towers
+from detbox.models.dense_heads.head_utils import conv_towers, mean_count, run_towers
 from detbox.models.layers import ConvModule
 
 
@@ -37,3 +37,9 @@ def test_run_towers_runs_each_tower_on_the_input():
     assert torch.allclose(cls_feat, cls_convs[1](cls_convs[0](x)))
     assert torch.allclose(reg_feat, reg_convs[1](reg_convs[0](x)))
     assert not torch.allclose(cls_feat, reg_feat)
+
+
+def test_mean_count_is_a_float_of_at_least_one():
+    assert mean_count(7, "cpu") == 7.0 and isinstance(mean_count(7, "cpu"), float)
+    assert mean_count(0, "cpu") == 1.0
+    assert mean_count(0.25, "cpu") == 1.0
